@@ -1,0 +1,5 @@
+"""``python -m cutover``: the same as the ``cutover`` command."""
+
+from cutover.cli import main
+
+main()

@@ -1,0 +1,3 @@
+"""Command groups of the ``cutover`` command line; each module has ``register(app)``."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""load stage."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""transform stage."""
+
+__all__: list[str] = []

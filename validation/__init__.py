@@ -1,0 +1,3 @@
+"""validation stage."""
+
+__all__: list[str] = []
