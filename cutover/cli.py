@@ -19,7 +19,10 @@ from cutover.logs import configure_logging
 __all__ = ["app", "main"]
 
 #: Command modules, in the order their commands appear in ``cutover --help``.
-COMMAND_MODULES: tuple[str, ...] = ("cutover.commands.workspace",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "cutover.commands.workspace",
+    "cutover.commands.extract",
+)
 
 app = typer.Typer(
     name="cutover",

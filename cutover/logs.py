@@ -50,6 +50,24 @@ def redact_sensitive(
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each rendered event to whatever ``sys.stderr`` is at the time of the call.
+
+    Resolving the stream late keeps logging working when a test runner or a server swaps
+    standard error after logging was configured.
+    """
+
+    def msg(self, message: str) -> None:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_logger_factory(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(*, level: str = "INFO", json: bool | None = None) -> None:
     """Configure structlog for the process. Call once, from the command line's entry point."""
     use_json = (not sys.stderr.isatty()) if json is None else json
@@ -67,15 +85,18 @@ def configure_logging(*, level: str = "INFO", json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger_factory,
         cache_logger_on_first_use=False,
     )
 
 
 def get_logger(name: str | None = None) -> Any:
-    """A structlog logger; ``name`` becomes the ``logger`` field."""
-    log = structlog.get_logger()
-    return log.bind(logger=name) if name else log
+    """A lazy structlog logger; ``name`` becomes the ``component`` field.
+
+    Lazy: the configuration is looked up at the first event, so module-level loggers created
+    before ``configure_logging`` runs still obey it.
+    """
+    return structlog.get_logger(component=name) if name else structlog.get_logger()
 
 
 def bind(**values: Any) -> None:

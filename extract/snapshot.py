@@ -1,0 +1,290 @@
+"""``cutover extract``: copy each configured legacy table into staging, resumably.
+
+Per table, the decision is made from the staging catalogue before any row moves:
+
+- nothing staged: stage it (status ``new``);
+- a checkpoint left by an interrupted run: re-read the source's rows up to the checkpoint (hashing
+  only) and compare their count and checksum with what is staged; equal, continue after the
+  checkpoint (``resumed``); different, the source changed under the interruption, so re-stage it
+  (``changed``). A checkpoint left by this very run (a transient error, retried with backoff) is
+  continued directly;
+- staged and complete: fingerprint the source (count and checksum, streaming, read only); equal,
+  do nothing (``unchanged``); different, re-stage it (``changed``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import operator
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from cutover.errors import ExtractError
+from cutover.logs import get_logger
+from cutover.runs import Run
+from cutover.settings import Settings
+from extract.base import Checkpoint, Row, Source, TableInfo
+from extract.hashing import EMPTY_CHECKSUM, Fingerprint, combine, row_digest, to_hex
+from extract.retry import RetryPolicy, retrying, translate
+from extract.selection import open_plan
+from extract.staging import CheckpointState, Staging, columns_signature, staged_table_name
+
+__all__ = ["ProgressFn", "TableResult", "extract_sources", "fingerprint", "stage_table"]
+
+
+#: Called after every chunk with (staged table, rows done so far).
+ProgressFn = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class TableResult:
+    source: str
+    table: str
+    stg_table: str
+    rows: int
+    checksum: str
+    status: str
+    seconds: float
+    #: Rows written to staging by this run (0 when unchanged).
+    written: int
+    #: The staged fingerprint before this run, when there was one.
+    previous: Fingerprint | None = None
+
+
+def fingerprint(
+    source: Source, info: TableInfo, *, chunk_rows: int, limit: int | None = None
+) -> tuple[Fingerprint, tuple[Any, ...] | None]:
+    """Count and checksum of the table (or its first ``limit`` rows), and the last key read."""
+    rows = 0
+    checksum = 0
+    last_key: tuple[Any, ...] | None = None
+    if limit == 0:
+        return Fingerprint(0, EMPTY_CHECKSUM), None
+    with contextlib.closing(source.read(info, chunk_rows=chunk_rows)) as chunks:
+        for chunk in chunks:
+            take: Sequence[Row] = chunk
+            if limit is not None and rows + len(chunk) > limit:
+                take = chunk[: limit - rows]
+            for row in take:
+                checksum = combine(checksum, row_digest(row))
+            rows += len(take)
+            if take and info.key:
+                last_key = info.key_of(take[-1])
+            if limit is not None and rows >= limit:
+                break
+    return Fingerprint.of(rows, checksum), last_key
+
+
+def _key_getter(info: TableInfo) -> Callable[[Row], tuple[Any, ...]] | None:
+    """A fast accessor for the key values of a row, or ``None`` for a keyless table."""
+    indexes = info.key_indexes
+    if not indexes:
+        return None
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda row: (row[only],)
+    return operator.itemgetter(*indexes)
+
+
+def _bad_key(info: TableInfo, key: tuple[Any, ...], position: int) -> ExtractError:
+    for name, value in zip(info.key, key, strict=True):
+        if value is None:
+            return ExtractError(
+                f"table {info.name!r}: key column {name!r} is NULL at position {position}",
+                hint="a key must never be NULL; choose other key columns in the source settings",
+                table=info.name,
+                column=name,
+            )
+    shown = "|".join(str(v) for v in key)
+    return ExtractError(
+        f"table {info.name!r}: key ({', '.join(info.key)}) is not unique at position "
+        f"{position} (key {shown})",
+        hint="choose key columns that identify a row, or none to key by position",
+        table=info.name,
+        key=shown,
+    )
+
+
+def stage_table(
+    staging: Staging,
+    source: Source,
+    info: TableInfo,
+    *,
+    run_id: str,
+    chunk_rows: int,
+    on_progress: ProgressFn | None = None,
+) -> TableResult:
+    """Bring one staged table up to date with the source (see the module docstring)."""
+    started = time.perf_counter()
+    stg_name = staged_table_name(source.name, info.name)
+    table = staging.table_for(stg_name, info)
+    sig = columns_signature(info)
+    state = staging.state(stg_name)
+    cp = staging.checkpoint(stg_name)
+    previous = state.fingerprint if state is not None and state.status != "extracting" else None
+
+    status: str
+    if cp is not None and cp.columns_sig == sig and staging.exists(stg_name):
+        status = cp.start_status if cp.run_id == run_id else "resumed"
+        if cp.run_id != run_id:
+            prefix, last_key = fingerprint(source, info, chunk_rows=chunk_rows, limit=cp.position)
+            if prefix != Fingerprint(cp.position, cp.checksum) or last_key != cp.last_key:
+                cp = None
+                status = "changed"
+    elif state is not None and state.status != "extracting" and state.columns_sig == sig:
+        current, _ = fingerprint(source, info, chunk_rows=chunk_rows)
+        if current == state.fingerprint:
+            staging.mark_unchanged(stg_name)
+            return TableResult(
+                source.name,
+                info.name,
+                stg_name,
+                current.rows,
+                current.checksum,
+                "unchanged",
+                time.perf_counter() - started,
+                0,
+                previous,
+            )
+        cp = None
+        status = "changed"
+    else:
+        cp = None
+        status = "new" if state is None else "changed"
+
+    if cp is None:
+        start_status = status
+        staging.begin_table(
+            table, source=source.name, info=info, run_id=run_id, start_status=start_status
+        )
+        cp = CheckpointState(stg_name, run_id, 0, None, EMPTY_CHECKSUM, sig, start_status)
+
+    position = cp.position
+    checksum = int(cp.checksum, 16)
+    last_key = cp.last_key
+    written = 0
+    get_key = _key_getter(info)
+    after = Checkpoint(position, last_key) if position else None
+    with contextlib.closing(source.read(info, chunk_rows=chunk_rows, after=after)) as chunks:
+        for chunk in chunks:
+            staged: list[Row] = []
+            for row in chunk:
+                digest = row_digest(row)
+                checksum = combine(checksum, digest)
+                if get_key is None:
+                    src_key = str(position)
+                else:
+                    key = get_key(row)
+                    if key == last_key or None in key:
+                        raise _bad_key(info, key, position)
+                    src_key = "|".join(map(str, key))
+                    last_key = key
+                staged.append((*row, run_id, position, src_key, to_hex(digest)))
+                position += 1
+            new_cp = CheckpointState(
+                stg_name, run_id, position, last_key, to_hex(checksum), sig, cp.start_status
+            )
+            staging.write_chunk(table, staged, new_cp, source=source.name, source_table=info.name)
+            written += len(staged)
+            if on_progress is not None:
+                on_progress(stg_name, position)
+
+    result = Fingerprint.of(position, checksum)
+    staging.finish_table(
+        stg_name, source=source.name, info=info, run_id=run_id, fingerprint=result, status=status
+    )
+    return TableResult(
+        source.name,
+        info.name,
+        stg_name,
+        result.rows,
+        result.checksum,
+        status,
+        time.perf_counter() - started,
+        written,
+        previous,
+    )
+
+
+def _stage_once(
+    staging: Staging,
+    source: Source,
+    table_name: str,
+    *,
+    run_id: str,
+    chunk_rows: int,
+    on_progress: ProgressFn | None,
+) -> TableResult:
+    try:
+        info = source.describe(table_name)
+        return stage_table(
+            staging, source, info, run_id=run_id, chunk_rows=chunk_rows, on_progress=on_progress
+        )
+    except sa.exc.SQLAlchemyError as exc:  # the staging database's own errors
+        raise translate(exc, source="staging", table=table_name, action="write staging") from exc
+
+
+def extract_sources(
+    settings: Settings,
+    *,
+    run: Run,
+    sources: Sequence[str] = (),
+    tables: Sequence[str] = (),
+    policy: RetryPolicy | None = None,
+    chunk_rows: int | None = None,
+    on_progress: ProgressFn | None = None,
+    on_table: Callable[[str, str], None] | None = None,
+) -> list[TableResult]:
+    """Stage every table of the chosen sources (default all) and record each in the run ledger.
+
+    ``tables`` narrows to these source table names (each must exist in some source).
+    ``on_table(source, table)`` is called before each table starts. A transient error is retried
+    with backoff from the table's last checkpoint; a fatal one stops the run, leaving every
+    chunk already staged consistent with its checkpoint.
+    """
+    policy = policy or RetryPolicy()
+    staging = Staging(settings.staging.url.get_secret_value())
+    results: list[TableResult] = []
+    try:
+        with open_plan(
+            settings, sources=sources, tables=tables, policy=policy, chunk_rows=chunk_rows
+        ) as plan:
+            for planned in plan:
+                name = planned.source.name
+                for table_name in planned.tables:
+                    if on_table is not None:
+                        on_table(name, table_name)
+                    with run.step("extract", table=f"{name}.{table_name}") as step:
+                        once = functools.partial(
+                            _stage_once,
+                            staging,
+                            planned.source,
+                            table_name,
+                            run_id=run.id,
+                            chunk_rows=planned.chunk_rows,
+                            on_progress=on_progress,
+                        )
+                        result = retrying(once, policy, what=f"{name}.{table_name}")
+                        step.add(rows=result.rows, written=result.written)
+                        step.note(status=result.status, checksum=result.checksum)
+                    get_logger("extract").info(
+                        "table_extracted",
+                        source=name,
+                        table=table_name,
+                        stg_table=result.stg_table,
+                        rows=result.rows,
+                        written=result.written,
+                        checksum=result.checksum,
+                        status=result.status,
+                        seconds=round(result.seconds, 3),
+                    )
+                    results.append(result)
+    finally:
+        staging.dispose()
+        run.record_sources({r.stg_table: f"{r.rows}:{r.checksum}" for r in results})
+    return results
