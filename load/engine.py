@@ -1,0 +1,45 @@
+"""Engines for the target database, set up the same way for every caller.
+
+SQLite gets what the other engines have by default: foreign keys enforced, and transactions that
+include DDL (the driver's own implicit transaction handling is replaced by an explicit ``BEGIN``),
+so a failed batch rolls back completely.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+__all__ = ["create_target_engine", "is_sqlite"]
+
+
+def is_sqlite(url: str | URL | Engine) -> bool:
+    """Whether ``url`` (or an engine) points at SQLite."""
+    if isinstance(url, Engine):
+        return url.dialect.name == "sqlite"
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_target_engine(url: str | URL, *, attach: dict[str, str] | None = None) -> Engine:
+    """An engine for ``url``; on SQLite, ``attach`` maps schema names to database files."""
+    engine = create_engine(url)
+    if engine.dialect.name != "sqlite":
+        return engine
+    attached = dict(attach or {})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        for schema, path in attached.items():
+            cursor.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine

@@ -1,0 +1,3 @@
+"""Alembic migrations of the target schema (``env.py`` and ``versions/``)."""
+
+__all__: list[str] = []

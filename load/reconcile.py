@@ -1,0 +1,353 @@
+"""Reconciliation: prove, per table and batch, that the target holds what the transform staged.
+
+Two views, both computed at the end of every load:
+
+- **tables**: for each target table and batch, the rows staged in ``xf_<table>`` and the rows in
+  the target, and an order-independent checksum (BLAKE2b-128, summed) of each row's key columns
+  and ``_row_hash`` on both sides;
+- **sources**: for each legacy table and batch, the transform's accounting (``xf__accounting``):
+  source rows = loaded + merged + quarantined; the quarantined count equals the source keys in
+  ``xf__quarantine``; the distinct legacy keys the target's lineage points to lie between
+  ``loaded`` and ``loaded + merged`` (a merged record is seen in the target only where a merge
+  table records it).
+
+Any difference fails: :meth:`ReconciliationReport.raise_for_differences`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table as RichTable
+from sqlalchemy import Engine, MetaData, Table, func, inspect, literal, select, union
+from sqlalchemy.engine import URL
+
+from cutover.errors import ReconciliationError
+from load.engine import create_target_engine
+from load.tables import key_columns, load_order, xf_table
+
+__all__ = [
+    "ACCOUNTING_TABLE",
+    "QUARANTINE_TABLE",
+    "ReconciliationMismatchError",
+    "ReconciliationReport",
+    "SourceLine",
+    "TableLine",
+    "reconcile",
+]
+
+ACCOUNTING_TABLE = "xf__accounting"
+QUARANTINE_TABLE = "xf__quarantine"
+_MOD = 1 << 128
+
+
+@dataclass(frozen=True)
+class TableLine:
+    table: str
+    batch: str
+    staged: int
+    target: int
+    staged_checksum: str
+    target_checksum: str
+
+    @property
+    def ok(self) -> bool:
+        return self.staged == self.target and self.staged_checksum == self.target_checksum
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    source_table: str
+    batch: str
+    source_rows: int
+    loaded: int
+    merged: int
+    quarantined: int
+    quarantine_keys: int
+    target_keys: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class ReconciliationReport:
+    tables: tuple[TableLine, ...]
+    sources: tuple[SourceLine, ...]
+    missing: tuple[str, ...] = ()
+
+    @property
+    def problems(self) -> list[str]:
+        found = list(self.missing)
+        for t in self.tables:
+            if t.staged != t.target:
+                found.append(
+                    f"{t.table} [{t.batch}]: {t.staged} row(s) staged, {t.target} in the target"
+                )
+            elif t.staged_checksum != t.target_checksum:
+                found.append(f"{t.table} [{t.batch}]: key checksums differ (same row count)")
+        found.extend(f"{s.source_table} [{s.batch}]: {p}" for s in self.sources for p in s.problems)
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": self.problems,
+            "tables": [
+                {
+                    "table": t.table,
+                    "batch": t.batch,
+                    "staged": t.staged,
+                    "target": t.target,
+                    "staged_checksum": t.staged_checksum,
+                    "target_checksum": t.target_checksum,
+                    "ok": t.ok,
+                }
+                for t in self.tables
+            ],
+            "sources": [
+                {
+                    "source_table": s.source_table,
+                    "batch": s.batch,
+                    "source_rows": s.source_rows,
+                    "loaded": s.loaded,
+                    "merged": s.merged,
+                    "quarantined": s.quarantined,
+                    "quarantine_keys": s.quarantine_keys,
+                    "target_keys": s.target_keys,
+                    "ok": s.ok,
+                    "problems": list(s.problems),
+                }
+                for s in self.sources
+            ],
+        }
+
+    def render(self, *, only_problems: bool = False) -> Group:
+        """Readable tables for the terminal (``rich``)."""
+        tables = RichTable(title="Target tables: staged vs loaded")
+        for name in ("table", "batch", "staged", "target", "checksum", "status"):
+            tables.add_column(name, justify="right" if name in {"staged", "target"} else "left")
+        for t in self.tables:
+            if only_problems and t.ok:
+                continue
+            tables.add_row(
+                t.table,
+                t.batch,
+                str(t.staged),
+                str(t.target),
+                "same" if t.staged_checksum == t.target_checksum else "DIFFERENT",
+                "[green]ok[/green]" if t.ok else "[red]FAIL[/red]",
+            )
+        sources = RichTable(title="Legacy tables: accounting")
+        for name in ("source table", "batch", "source", "loaded", "merged", "quarantined"):
+            sources.add_column(
+                name, justify="left" if name in {"source table", "batch"} else "right"
+            )
+        sources.add_column("in target", justify="right")
+        sources.add_column("status")
+        for s in self.sources:
+            if only_problems and s.ok:
+                continue
+            sources.add_row(
+                s.source_table,
+                s.batch,
+                str(s.source_rows),
+                str(s.loaded),
+                str(s.merged),
+                str(s.quarantined),
+                str(s.target_keys),
+                "[green]ok[/green]" if s.ok else "[red]" + "; ".join(s.problems) + "[/red]",
+            )
+        verdict = "[green]reconciled[/green]" if self.ok else "[red]NOT reconciled[/red]"
+        return Group(tables, sources, verdict)
+
+    def raise_for_differences(self) -> None:
+        if self.ok:
+            return
+        problems = self.problems
+        shown = "; ".join(problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        raise ReconciliationMismatchError(
+            f"the load does not reconcile: {shown}",
+            report=self,
+            hint="the target was changed outside the load, or the transform's accounting is "
+            "wrong; see the reconciliation report, fix the cause, then rerun the load",
+        )
+
+
+class ReconciliationMismatchError(ReconciliationError):
+    """A reconciliation found differences; ``report`` holds every line."""
+
+    def __init__(self, message: str, *, report: ReconciliationReport, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.report = report
+
+
+def reconcile(
+    staging: Engine | str | URL,
+    target: Engine | str | URL,
+    *,
+    batches: Sequence[str] | None = None,
+    tables: Iterable[Table] | None = None,
+) -> ReconciliationReport:
+    """Compare the transform's output in ``staging`` with the ``target``, per table and batch."""
+    created: list[Engine] = []
+
+    def engine_for(bind: Engine | str | URL) -> Engine:
+        if isinstance(bind, Engine):
+            return bind
+        created.append(create_target_engine(bind))
+        return created[-1]
+
+    s_engine, t_engine = engine_for(staging), engine_for(target)
+    try:
+        present = set(inspect(s_engine).get_table_names())
+        candidates = tables if tables is not None else load_order()
+        chosen = [t for t in candidates if f"xf_{t.name}" in present]
+        wanted = set(batches) if batches is not None else None
+        lines = [
+            line for table in chosen for line in _table_lines(s_engine, t_engine, table, wanted)
+        ]
+        missing = (
+            []
+            if ACCOUNTING_TABLE in present
+            else [f"staging has no {ACCOUNTING_TABLE}: the transform's row accounting is missing"]
+        )
+        sources = (
+            _source_lines(s_engine, t_engine, chosen, wanted, QUARANTINE_TABLE in present)
+            if not missing
+            else []
+        )
+        return ReconciliationReport(tuple(lines), tuple(sources), tuple(missing))
+    finally:
+        for engine in created:
+            engine.dispose()
+
+
+def _checksums(
+    engine: Engine, table: Table, keys: tuple[str, ...], wanted: set[str] | None
+) -> dict[str, list[int]]:
+    """Per batch: [row count, sum of row digests mod 2**128] over key columns and _row_hash."""
+    query = select(table.c._batch, table.c._row_hash, *(table.c[k] for k in keys))
+    if wanted is not None:
+        query = query.where(table.c._batch.in_(sorted(wanted)))
+    acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    with engine.connect() as conn:
+        for part in conn.execution_options(yield_per=20_000).execute(query).partitions():
+            for row in part:
+                text = "\x1f".join("" if v is None else str(v) for v in row[1:])
+                digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+                slot = acc[row[0]]
+                slot[0] += 1
+                slot[1] = (slot[1] + int.from_bytes(digest, "big")) % _MOD
+    return acc
+
+
+def _table_lines(
+    staging: Engine, target: Engine, table: Table, wanted: set[str] | None
+) -> list[TableLine]:
+    keys = key_columns(table)
+    staged = _checksums(staging, xf_table(table, MetaData()), keys, wanted)
+    loaded = _checksums(target, table, keys, wanted)
+    lines = []
+    for batch in sorted(set(staged) | set(loaded)):
+        s, t = staged.get(batch, [0, 0]), loaded.get(batch, [0, 0])
+        lines.append(TableLine(table.name, batch, s[0], t[0], f"{s[1]:032x}", f"{t[1]:032x}"))
+    return lines
+
+
+def _source_lines(
+    staging: Engine,
+    target: Engine,
+    tables: list[Table],
+    wanted: set[str] | None,
+    has_quarantine: bool,
+) -> list[SourceLine]:
+    metadata = MetaData()
+    accounting = Table(ACCOUNTING_TABLE, metadata, autoload_with=staging)
+    with staging.connect() as conn:
+        acc_rows = conn.execute(
+            select(
+                accounting.c.source_table,
+                accounting.c.batch,
+                func.sum(accounting.c.source_rows),
+                func.sum(accounting.c.loaded),
+                func.sum(accounting.c.merged),
+                func.sum(accounting.c.quarantined),
+            ).group_by(accounting.c.source_table, accounting.c.batch)
+        ).all()
+        q_keys: dict[tuple[str, str], int] = {}
+        if has_quarantine:
+            quarantine = Table(QUARANTINE_TABLE, metadata, autoload_with=staging)
+            inner = (
+                select(quarantine.c.source_table, quarantine.c.batch, quarantine.c.source_key)
+                .distinct()
+                .subquery()
+            )
+            q_keys = {
+                (r[0], r[1]): int(r[2])
+                for r in conn.execute(
+                    select(inner.c.source_table, inner.c.batch, func.count()).group_by(
+                        inner.c.source_table, inner.c.batch
+                    )
+                )
+            }
+    t_keys = _target_source_keys(target, tables)
+    accounted: dict[tuple[str, str], tuple[int, int, int, int]] = {
+        (r[0], r[1]): (int(r[2] or 0), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
+        for r in acc_rows
+    }
+    lines = []
+    for source_table, batch in sorted(set(accounted) | set(t_keys)):
+        if wanted is not None and batch not in wanted:
+            continue
+        rows, loaded, merged, quarantined = accounted.get((source_table, batch), (0, 0, 0, 0))
+        qk = q_keys.get((source_table, batch), 0)
+        tk = t_keys.get((source_table, batch), 0)
+        problems = []
+        if (source_table, batch) not in accounted:
+            problems.append(f"{tk} legacy key(s) in the target but no accounting line")
+        if rows != loaded + merged + quarantined:
+            problems.append(
+                f"source rows {rows} != loaded {loaded} + merged {merged} + "
+                f"quarantined {quarantined}"
+            )
+        if has_quarantine and qk != quarantined:
+            problems.append(f"quarantined {quarantined} but {qk} key(s) in {QUARANTINE_TABLE}")
+        if not loaded <= tk <= loaded + merged:
+            problems.append(
+                f"the target traces to {tk} legacy key(s), expected "
+                + (f"{loaded}" if not merged else f"{loaded} to {loaded + merged}")
+            )
+        lines.append(
+            SourceLine(
+                source_table, batch, rows, loaded, merged, quarantined, qk, tk, tuple(problems)
+            )
+        )
+    return lines
+
+
+def _target_source_keys(target: Engine, tables: list[Table]) -> dict[tuple[str, str], int]:
+    """Distinct legacy keys the target's lineage names, per source table and batch."""
+    if not tables:
+        return {}
+    parts = [
+        select(t.c._source_table.label("st"), t.c._batch.label("b"), t.c._source_key.label("k"))
+        for t in tables
+    ]
+    keys = union(*parts).subquery() if len(parts) > 1 else parts[0].distinct().subquery()
+    query = select(keys.c.st, keys.c.b, func.count(literal(1))).group_by(keys.c.st, keys.c.b)
+    with target.connect() as conn:
+        return {(r[0], r[1]): int(r[2]) for r in conn.execute(query)}

@@ -1,0 +1,194 @@
+"""Every target row traces to its legacy row; reconciliation catches what the load did not do."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+import sqlalchemy as sa
+from conftest import Dataset, write_staging
+from rich.console import Console
+
+from cutover.errors import ConfigError, ReconciliationError
+from load.lineage import HIDDEN, trace, verify_lineage
+from load.loader import load_run
+from load.reconcile import reconcile
+from load.tables import load_order
+
+#: Engine-independent behaviour is proved on SQLite only, to keep the suite fast.
+sqlite_only = pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def loaded(staging_url: str, target_url: str, dataset: Dataset) -> Dataset:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    return dataset
+
+
+def _execute(url: str, sql: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+    engine.dispose()
+
+
+def test_every_target_row_traces_to_exactly_one_staged_row(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    assert verify_lineage(target_url, staging_url) == []
+    engine = sa.create_engine(target_url)
+    with engine.connect() as conn:
+        rows = sum(
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in load_order()
+        )
+    engine.dispose()
+    assert rows == sum(len(r) for r in loaded.tables.values())
+
+
+@sqlite_only
+def test_lineage_check_reports_a_row_whose_legacy_row_is_not_staged(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    _execute(staging_url, "DELETE FROM stg_obscis_cr_txn WHERE _src_key = 'T0001000012'")
+    _execute(
+        staging_url,
+        "UPDATE stg_obscis_cmt SET _src_key = 'C0002000011' WHERE _src_key = 'C0002000012'",
+    )
+    problems = {
+        (p.table, p.source_key, p.staged_rows) for p in verify_lineage(target_url, staging_url)
+    }
+    assert problems == {
+        ("credit_transaction", "T0001000012", 0),
+        ("commitment", "C0002000011", 2),
+        ("commitment", "C0002000012", 0),
+    }
+
+
+@sqlite_only
+def test_trace_shows_keys_and_lineage_and_hides_identity_by_default(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    found = trace(target_url, staging_url, "person", "000100001")
+    assert found.ok
+    assert found.key == {"person_id": "000100001"}
+    assert found.lineage["_source_table"] == "OFFNDR"
+    assert found.lineage["_source_key"] == "000100001"
+    assert found.staged_table == "stg_obscis_offndr"
+    assert found.staged[0].lineage["_src_key"] == "000100001"
+    text = json.dumps(found.to_json())
+    assert "Doe1" not in text
+    assert "Secretname" not in text
+    assert "1970-01-02" not in text
+
+
+@pytest.mark.parametrize(
+    ("sensitive", "shown"),
+    [
+        pytest.param(False, HIDDEN, id="values-without-identity"),
+        pytest.param(True, "Doe1", id="values-with-identity-on-request"),
+    ],
+)
+@sqlite_only
+def test_trace_values_show_identity_only_on_explicit_request(
+    staging_url: str, target_url: str, loaded: Dataset, sensitive: bool, shown: str
+) -> None:
+    found = trace(target_url, staging_url, "person", "000100001", values=True, sensitive=sensitive)
+    assert found.values is not None
+    assert found.values["status_code"] == "IN"
+    assert found.values["last_name"] == shown
+    assert found.staged[0].values is not None
+    assert found.staged[0].values["LAST_NM"] == (shown if not sensitive else "Secretname")
+
+
+@sqlite_only
+def test_trace_accepts_composite_keys_and_explains_a_wrong_one(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    found = trace(target_url, staging_url, "task_rate", "ECI|PNT0|1990-01-01")
+    assert found.ok
+    assert found.lineage["_source_key"] == "ECI|PNT0"
+    with pytest.raises(ConfigError, match=r"INSTITUTION_ID\|TASK_CODE\|EFFECTIVE_DATE"):
+        trace(target_url, staging_url, "task_rate", "ECI|PNT0")
+    with pytest.raises(ConfigError, match="no target table 'persons'"):
+        trace(target_url, staging_url, "persons", "1")
+    with pytest.raises(ConfigError, match="no row of person"):
+        trace(target_url, staging_url, "person", "999")
+
+
+def test_reconciliation_catches_a_row_deleted_from_the_target_behind_its_back(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    assert reconcile(staging_url, target_url).ok
+    _execute(target_url, "DELETE FROM credit_transaction WHERE txn_id = 'T0002000011'")
+    report = reconcile(staging_url, target_url)
+    assert not report.ok
+    assert "credit_transaction [MCIH]: 9 row(s) staged, 8 in the target" in report.problems
+    assert any(p.startswith("CR_TXN [MCIH]: the target traces to 8") for p in report.problems)
+    assert [(t.table, t.batch) for t in report.tables if not t.ok] == [
+        ("credit_transaction", "MCIH")
+    ]
+    with pytest.raises(ReconciliationError, match="does not reconcile"):
+        report.raise_for_differences()
+
+
+@sqlite_only
+def test_reconciliation_catches_a_row_changed_in_the_target(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    _execute(target_url, "UPDATE person SET _row_hash = 'tampered' WHERE person_id = '000100001'")
+    report = reconcile(staging_url, target_url)
+    assert report.problems == ["person [ECI]: key checksums differ (same row count)"]
+
+
+@sqlite_only
+def test_reconciliation_checks_the_transform_accounting(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    _execute(
+        staging_url,
+        "UPDATE xf__accounting SET source_rows = source_rows + 1 "
+        "WHERE source_table = 'CMT' AND batch = 'ECI'",
+    )
+    _execute(staging_url, "DELETE FROM xf__quarantine WHERE source_key = 'Q000200000'")
+    problems = reconcile(staging_url, target_url).problems
+    assert problems == [
+        "CMT [ECI]: source rows 7 != loaded 6 + merged 0 + quarantined 0",
+        "CR_TXN [MCIH]: quarantined 3 but 2 key(s) in xf__quarantine",
+    ]
+
+
+@sqlite_only
+def test_load_fails_the_run_when_the_target_does_not_reconcile(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    _execute(
+        staging_url,
+        "UPDATE xf__accounting SET loaded = loaded - 1 "
+        "WHERE source_table = 'OFFNDR' AND batch = 'ECI'",
+    )
+    with pytest.raises(ReconciliationError) as caught:
+        load_run(staging_url, target_url)
+    assert "OFFNDR [ECI]" in str(caught.value)
+
+
+@sqlite_only
+def test_report_is_json_for_tools_and_a_table_for_people(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    _execute(target_url, "DELETE FROM commitment WHERE commitment_id = 'C0001000022'")
+    report = reconcile(staging_url, target_url)
+    data = json.loads(json.dumps(report.to_json()))
+    assert data["ok"] is False
+    bad = [t for t in data["tables"] if not t["ok"]]
+    assert [(t["table"], t["batch"], t["staged"], t["target"]) for t in bad] == [
+        ("commitment", "ECI", 6, 5)
+    ]
+    out = StringIO()
+    Console(file=out, width=160).print(report.render())
+    text = out.getvalue()
+    assert "FAIL" in text
+    assert "NOT reconciled" in text
+    assert "credit_transaction" in text

@@ -1,0 +1,297 @@
+"""The load: complete, idempotent, replacing only what changed, all-or-nothing per batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import Dataset, build_dataset, snapshot, write_staging
+
+from cutover.errors import LoadError
+from load import migrate
+from load.loader import LoadProgress, load_run
+from load.tables import target_table
+
+#: Engine-independent behaviour is proved on SQLite only, to keep the suite fast.
+sqlite_only = pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
+
+
+def _rows(url: str, table: str, batch: str | None = None) -> list[dict[str, Any]]:
+    engine = sa.create_engine(url)
+    t = target_table(table)
+    query = sa.select(t)
+    if batch is not None:
+        query = query.where(t.c._batch == batch)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    engine.dispose()
+    return rows
+
+
+def _xmin(url: str, table: str) -> dict[str, str]:
+    """PostgreSQL's row version of each row: it changes whenever the row is written."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        found = dict(conn.exec_driver_sql(f"SELECT txn_id, xmin::text FROM {table}").all())
+    engine.dispose()
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def test_load_fills_every_staged_row_and_reconciles(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    result = load_run(staging_url, target_url)
+    assert [b.batch for b in result.batches] == ["_GLOBAL", "ECI", "MCIH"]
+    staged = sum(len(rows) for rows in dataset.tables.values())
+    assert result.changed == staged
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    persons = {r["person_id"]: r for r in _rows(target_url, "person")}
+    assert persons["000100000"]["birth_date"].isoformat() == "1970-01-01"
+    assert persons["000100000"]["_batch"] == "ECI"
+    assert len(_rows(target_url, "credit_transaction")) == 18
+
+
+def test_rerun_of_the_same_output_changes_nothing(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    before = snapshot(target_url)
+    versions = _xmin(target_url, "credit_transaction") if "postgres" in target_url else {}
+    again = load_run(staging_url, target_url)
+    assert again.changed == 0
+    staged = sum(len(rows) for rows in dataset.tables.values())
+    assert sum(t.staged for b in again.batches for t in b.tables) == staged
+    assert snapshot(target_url) == before
+    if versions:
+        assert _xmin(target_url, "credit_transaction") == versions
+
+
+def test_newer_run_replaces_what_changed_and_nothing_else(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    versions = _xmin(target_url, "credit_transaction") if "postgres" in target_url else {}
+
+    dataset.new_run("run-2")
+    dataset.find("credit_transaction", txn_id="T0001000011")["days"] = 7
+    gone = dataset.find("credit_transaction", txn_id="T0001000012")
+    dataset.tables["credit_transaction"].remove(gone)
+    new = dict(dataset.find("credit_transaction", txn_id="T0001000013"))
+    new.update(txn_id="T0001000014", _source_key="T0001000014")
+    dataset.tables["credit_transaction"].append(new)
+    write_staging(staging_url, dataset)
+
+    result = load_run(staging_url, target_url)
+    changes = {(b.batch, t.table): t for b in result.batches for t in b.tables}
+    ledger = changes[("ECI", "credit_transaction")]
+    assert (ledger.inserted, ledger.updated, ledger.deleted) == (1, 1, 1)
+    assert result.changed == 3
+
+    rows = {r["txn_id"]: r for r in _rows(target_url, "credit_transaction")}
+    assert rows["T0001000011"]["days"] == 7
+    assert rows["T0001000011"]["_run_id"] == "run-2"
+    assert "T0001000012" not in rows
+    untouched = {k for k, r in rows.items() if r["_run_id"] == "run-1"}
+    assert len(untouched) == len(rows) - 2
+    if versions:
+        after = _xmin(target_url, "credit_transaction")
+        assert {k for k in untouched if after[k] != versions[k]} == set()
+        assert after["T0001000011"] != versions["T0001000011"]
+
+
+@sqlite_only
+def test_person_moving_institution_moves_with_their_rows(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    pid = "000100001"
+    for rows in dataset.tables.values():
+        for row in rows:
+            if row.get("person_id") == pid:
+                row["_batch"] = "MCIH"
+    dataset.find("person", person_id=pid)["current_institution_id"] = "MCIH"
+    write_staging(staging_url, _with_accounting_moved(dataset))
+
+    result = load_run(staging_url, target_url)
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    moved = [r for r in _rows(target_url, "credit_transaction") if r["person_id"] == pid]
+    assert {r["_batch"] for r in moved} == {"MCIH"}
+    assert len(moved) == 3
+    by_batch = {b.batch: b for b in result.batches}
+    assert sum(t.deleted for t in by_batch["ECI"].tables) == 6
+    assert sum(t.inserted for t in by_batch["MCIH"].tables) == 6
+    assert result.changed == 12
+    assert load_run(staging_url, target_url).changed == 0
+
+
+def _with_accounting_moved(ds: Dataset) -> Dataset:
+    for q in ds.quarantine:
+        if q["source_key"] == "Q000100001":
+            q["batch"] = "MCIH"
+    return ds
+
+
+def test_failing_batch_is_rolled_back_whole_and_named(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    before = snapshot(target_url)
+
+    dataset.new_run("run-2")
+    dataset.find("person", person_id="000200000")["last_name"] = "Changed"
+    dataset.find("credit_transaction", txn_id="T0002000001")["credit_type"] = "XX"
+    write_staging(staging_url, dataset)
+
+    with pytest.raises(LoadError) as caught:
+        load_run(staging_url, target_url)
+    message = str(caught.value)
+    assert "batch 'MCIH'" in message
+    assert "credit_transaction" in message
+    assert caught.value.context["batch"] == "MCIH"
+    assert "what to do" in message
+    assert "Changed" not in message
+    assert snapshot(target_url) == before
+
+
+@sqlite_only
+def test_duplicate_staged_key_is_refused_with_its_batch_and_key(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    dataset.tables["person"].append(dict(dataset.find("person", person_id="000100002")))
+    write_staging(staging_url, dataset)
+    with pytest.raises(LoadError, match=r"batch 'ECI'.*xf_person.*000100002"):
+        load_run(staging_url, target_url)
+    assert _rows(target_url, "person", "ECI") == []
+    assert len(_rows(target_url, "institution")) == 2
+
+
+@sqlite_only
+def test_transform_output_not_matching_the_schema_is_refused_before_any_row_moves(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    engine = sa.create_engine(staging_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE xf_person DROP COLUMN state_id")
+    engine.dispose()
+    with pytest.raises(LoadError, match="xf_person: missing column"):
+        load_run(staging_url, target_url)
+    assert _rows(target_url, "institution") == []
+
+
+@sqlite_only
+def test_load_refuses_a_target_not_at_the_newest_schema(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    migrate.downgrade(target_url)
+    with pytest.raises(LoadError, match="cutover db upgrade"):
+        load_run(staging_url, target_url)
+
+
+_KILLED_LOAD = """
+import sys, time
+from pathlib import Path
+from load import load_run
+
+staging, target, marker = sys.argv[1:4]
+
+def pause_mid_batch(p):
+    if p.batch == "MCIH" and p.phase == "written" and p.table == "commitment":
+        Path(marker).write_text("mid-batch")
+        time.sleep(120)
+
+load_run(staging, target, on_progress=pause_mid_batch)
+"""
+
+
+def test_load_killed_mid_batch_leaves_no_partial_rows(
+    staging_url: str, target_url: str, dataset: Dataset, tmp_path: Path
+) -> None:
+    write_staging(staging_url, dataset)
+    script = tmp_path / "killed_load.py"
+    script.write_text(textwrap.dedent(_KILLED_LOAD))
+    marker = tmp_path / "marker"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), staging_url, target_url, str(marker)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the load ended before reaching the middle of a batch"
+            assert time.monotonic() < deadline, "the load never reached the middle of a batch"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    for table in ("person", "commitment", "credit_transaction", "person_merge"):
+        assert _rows(target_url, table, "MCIH") == [], table
+    assert len(_rows(target_url, "person", "ECI")) == 3
+    assert len(_rows(target_url, "institution")) == 2
+
+    result = load_run(staging_url, target_url)
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    assert [b.batch for b in result.batches if b.changed] == ["MCIH"]
+
+
+@sqlite_only
+def test_progress_is_reported_for_every_table_of_every_batch(
+    staging_url: str, target_url: str
+) -> None:
+    write_staging(staging_url, build_dataset(institutions=("ECI",), people=1))
+    seen: list[LoadProgress] = []
+    load_run(staging_url, target_url, on_progress=seen.append)
+    committed = [p.batch for p in seen if p.phase == "committed"]
+    assert committed == ["_GLOBAL", "ECI"]
+    assert {p.table for p in seen if p.phase == "staged"} >= {"person", "credit_transaction"}
+
+
+@pytest.mark.postgres
+def test_load_from_postgresql_staging_into_sqlite_target(
+    pg_url: str, tmp_path: Path, dataset: Dataset
+) -> None:
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(target)
+    write_staging(pg_url, dataset)
+    first = load_run(pg_url, target, chunk_rows=4)
+    assert first.reconciliation is not None
+    assert first.reconciliation.ok
+    assert load_run(pg_url, target).changed == 0
+
+
+def test_deferred_foreign_key_failing_at_commit_rolls_the_batch_back(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    dataset.find("commitment", commitment_id="C0002000002")["consecutive_to_commitment_id"] = (
+        "C_NOT_STAGED"
+    )
+    write_staging(staging_url, dataset)
+    with pytest.raises(LoadError, match=r"batch 'MCIH' failed while committing") as caught:
+        load_run(staging_url, target_url)
+    assert caught.value.context["step"].startswith("committing")
+    assert _rows(target_url, "commitment", "MCIH") == []
+    assert _rows(target_url, "person", "MCIH") == []
+    assert len(_rows(target_url, "commitment", "ECI")) == 6
