@@ -22,6 +22,7 @@ __all__ = ["app", "main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "cutover.commands.workspace",
     "cutover.commands.extract",
+    "cutover.commands.admin",
     "cutover.commands.load",
 )
 

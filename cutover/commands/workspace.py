@@ -8,6 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cutover.commands.admin import new_password
+from cutover.control import create_first_admin, open_control
+from cutover.control.passwords import check_password_policy
+from cutover.control.users import check_username
 from cutover.errors import ConfigError
 from cutover.settings import WORKSPACE_FILE, load_settings
 
@@ -96,8 +100,20 @@ def register(app: typer.Typer) -> None:
         mappings: Annotated[str, typer.Option(help="Mappings folder.")] = "mappings/obscis",
         rule_pack: Annotated[str, typer.Option(help="Rule pack name.")] = "md_diminution",
         force: Annotated[bool, typer.Option(help="Overwrite an existing cutover.toml.")] = False,
+        admin: Annotated[
+            str | None,
+            typer.Option(
+                help="Create the first administrator with this name (password from "
+                "$CUTOVER_ADMIN_PASSWORD or a prompt)."
+            ),
+        ] = None,
     ) -> None:
         """Create a migration workspace: cutover.toml and its state folder."""
+        admin_password = None
+        if admin is not None:
+            check_username(admin)
+            admin_password = new_password("CUTOVER_ADMIN_PASSWORD", f"Password for {admin}")
+            check_password_policy(admin_password)
         path = write_workspace(
             directory,
             source_url=source_url,
@@ -107,3 +123,10 @@ def register(app: typer.Typer) -> None:
             force=force,
         )
         Console().print(f"[green]workspace written:[/green] {path}")
+        if admin is not None and admin_password is not None:
+            engine = open_control(load_settings(directory))
+            try:
+                create_first_admin(engine, username=admin, password=admin_password)
+            finally:
+                engine.dispose()
+            Console().print(f"[green]first administrator created:[/green] {admin}")
