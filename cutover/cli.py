@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cutover.commands.extract",
     "cutover.commands.admin",
     "cutover.commands.load",
+    "cutover.commands.mappings",
 )
 
 app = typer.Typer(

@@ -1,0 +1,79 @@
+"""The legacy-aware parsers in SQL agree with Python's calendar, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from transform.sqlfuncs import all_digits, valid_yyyymmdd, yyyymmdd_to_date
+
+
+def _python_valid(text: str) -> bool:
+    if len(text) != 8 or not text.isascii() or not text.isdigit():
+        return False
+    try:
+        dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return False
+    return True
+
+
+def _samples() -> list[str]:
+    out = [
+        "",
+        "2003021",
+        "200302311",
+        "2003-2-1",
+        "20O30201",
+        " 2003020",
+        "00000000",
+        "99999999",
+        "00010101",
+        "20030001",
+        "20030100",
+        "20031301",
+        "20039999",
+    ]
+    for year in (1900, 1996, 2000, 2003, 2004, 2100, 2400):
+        for month in range(1, 13):
+            out += [f"{year:04d}{month:02d}{day:02d}" for day in (28, 29, 30, 31, 32)]
+    return out
+
+
+def test_calendar_validity_in_sql_matches_python(staging: sa.Engine) -> None:
+    meta = sa.MetaData()
+    t = sa.Table("samples", meta, sa.Column("v", sa.Text))
+    samples = _samples()
+    with staging.begin() as conn:
+        meta.create_all(conn)
+        conn.execute(t.insert(), [{"v": s} for s in samples])
+        valid = sa.case((valid_yyyymmdd(t.c.v), 1), else_=0)
+        found = {v: bool(ok) for v, ok in conn.execute(sa.select(t.c.v, valid))}
+        dates = dict(
+            conn.execute(
+                sa.select(t.c.v, yyyymmdd_to_date(t.c.v)).where(valid_yyyymmdd(t.c.v))
+            ).all()
+        )
+    wrong = [s for s in samples if found[s] != _python_valid(s)]
+    assert not wrong, f"SQL and Python disagree on {wrong}"
+    for text, value in dates.items():
+        parsed = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+        assert parsed == dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("0123", True, id="digits"),
+        pytest.param("", False, id="empty"),
+        pytest.param("12 3", False, id="inner-space"),
+        pytest.param("-12", False, id="sign"),
+        pytest.param("1a", False, id="letter"),
+    ],
+)
+def test_all_digits(sqlite_staging: sa.Engine, text: str, expected: bool) -> None:
+    with sqlite_staging.connect() as conn:
+        value = conn.execute(sa.select(sa.case((all_digits(sa.literal(text)), 1), else_=0)))
+        assert bool(value.scalar_one()) is expected

@@ -1,0 +1,446 @@
+"""Running the mappings: staging -> ``xf_<table>``, quarantine, disagreements, accounting.
+
+Per target table, inside one transaction:
+
+1. one INSERT ... SELECT computes, for every source row the mapping's filter keeps, every target
+   value, the batch, whether the row was merged, and one flag per check (date, number, flag,
+   crosswalk, required value, orphan), into a working table ``xf__work``;
+2. a chunked Python pass over the rows that passed every check computes the registered Python
+   functions (the fallback) and the ``_row_hash``;
+3. one INSERT ... SELECT writes ``xf_<table>``; companion INSERT ... SELECTs write each failed
+   check to ``xf__quarantine`` and each precedence disagreement to ``xf__disagreement``;
+4. the accounting is computed from what was written (:mod:`transform.accounting`) and must hold.
+
+Each run replaces the previous run's output for its tables: fixing a mapping and rerunning takes
+rows out of quarantine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from cutover.logs import get_logger
+from transform import sqlfuncs as sf
+from transform.accounting import TableAccount, account_table, check_fanout
+from transform.checker import CompiledProject, compile_project
+from transform.crosswalks import materialize_crosswalks
+from transform.duplicates import run_duplicates
+from transform.hashing import HASH_EXCLUDED, row_hash
+from transform.plan import PostCheck, TablePlan
+from transform.project import MappingProject
+from transform.worktables import passed, result_table, work_table
+
+__all__ = [
+    "TableResult",
+    "TransformResult",
+    "passed",
+    "result_table",
+    "run_transform",
+    "work_table",
+]
+
+
+@dataclass(frozen=True)
+class TableResult:
+    name: str
+    account: TableAccount
+    disagreements: int
+    seconds: float
+    python_seconds: float
+
+
+@dataclass(frozen=True)
+class TransformResult:
+    run_id: str
+    tables: list[TableResult] = field(default_factory=list)
+    merges: dict[str, int] = field(default_factory=dict)
+
+
+def run_transform(
+    project: MappingProject,
+    staging: sa.Engine,
+    target: sa.MetaData,
+    run_id: str,
+    *,
+    chunk_rows: int = 5_000,
+    on_table: Callable[[TableResult], None] | None = None,
+) -> TransformResult:
+    """Check, then run every mapping; raise ``ReconciliationError`` if accounting fails."""
+    log = get_logger("transform")
+    compiled = compile_project(project, staging, target, run_id=run_id)
+    outputs = compiled.outputs
+    with staging.begin() as conn:
+        outputs.meta.create_all(conn)
+        for xf in compiled.xf_tables.values():
+            xf.drop(conn, checkfirst=True)
+            xf.create(conn)
+        mine = list(compiled.xf_tables)
+        for table in (outputs.quarantine, outputs.accounting, outputs.disagreement):
+            conn.execute(table.delete().where(table.c.target_table.in_(mine)))
+        materialize_crosswalks(conn, project, outputs)
+    merges: dict[str, int] = {}
+    for dup in compiled.duplicates:
+        with staging.begin() as conn:
+            merges[dup.dup.name] = run_duplicates(conn, dup, outputs, project, run_id)
+        log.info("duplicates merged", duplicates=dup.dup.name, merged=merges[dup.dup.name])
+    result = TransformResult(run_id, merges=merges)
+    for plan in compiled.plans:
+        started = time.perf_counter()
+        with staging.begin() as conn:
+            python_seconds = _fill(conn, compiled, plan, run_id, chunk_rows)
+            disagreements = _disagreements(conn, compiled, plan, run_id)
+            account = account_table(conn, compiled, plan, run_id)
+            _index_probes(conn, compiled, plan)
+            work_table(plan).drop(conn)
+            result_table(plan).drop(conn)
+        table_result = TableResult(
+            plan.name, account, disagreements, time.perf_counter() - started, python_seconds
+        )
+        result.tables.append(table_result)
+        log.info(
+            "table transformed",
+            table=plan.name,
+            source_table=plan.source_table,
+            source_rows=account.source_rows,
+            loaded=account.loaded,
+            merged=account.merged,
+            quarantined=account.quarantined,
+            filtered=account.filtered,
+            disagreements=disagreements,
+            seconds=round(table_result.seconds, 3),
+        )
+        if on_table is not None:
+            on_table(table_result)
+    return result
+
+
+def _fill(
+    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str, chunk_rows: int
+) -> float:
+    """Steps 1-3 for one table; returns the seconds spent in the Python pass."""
+    work = work_table(plan, compiled)
+    res = result_table(plan, compiled)
+    for t in (work, res):
+        t.drop(conn, checkfirst=True)
+        t.create(conn)
+    xf = compiled.xf_tables[plan.name]
+    driving = plan.driving
+    select_cols: dict[str, Any] = {
+        "_pos": driving.c["_src_pos"],
+        "_src_key": driving.c["_src_key"],
+        "_batch": plan.batch,
+        "_merged": sa.case((plan.merged, 1), else_=0) if plan.merged is not None else 0,
+    }
+    for i, c in enumerate(xf.columns):
+        if c.name in plan.values:
+            select_cols[f"c_{i}"] = plan.values[c.name]
+    for i, check in enumerate(plan.checks):
+        select_cols[f"q_{i}"] = sa.case((check.failed, 1), else_=0)
+        select_cols[f"v_{i}"] = sa.cast(check.value, sa.Text) if check.value is not None else None
+    for k in range(len(plan.post_checks)):
+        select_cols[f"p_{k}"] = 0
+    select_cols.update(plan.fn_args)
+    for i, (_p, primary, secondary, key) in enumerate(plan.precedence):
+        select_cols[f"pp_{i}"] = sa.cast(primary.sql, sa.Text)
+        select_cols[f"ps_{i}"] = sa.cast(secondary.sql, sa.Text)
+        select_cols[f"pk_{i}"] = key
+    names = list(select_cols)
+    sel = sa.select(*[_as_sql(v).label(k) for k, v in select_cols.items()]).select_from(plan.from_)
+    if plan.where is not None:
+        sel = sel.where(sf.is_true(plan.where))
+    conn.execute(work.insert().from_select(names, sel))
+    check_fanout(conn, plan, work)
+    _post_checks(conn, compiled, plan, work)
+    python_seconds = _python_pass(conn, compiled, plan, work, res, chunk_rows)
+    _insert_xf(conn, compiled, plan, work, res)
+    _quarantine(conn, compiled, plan, work, res, run_id)
+    return python_seconds
+
+
+def _post_checks(
+    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table
+) -> None:
+    """Checks on the computed values, run on the working table (each value computed once)."""
+    xf = compiled.xf_tables[plan.name]
+    index = {c.name: i for i, c in enumerate(xf.columns)}
+    for k, check in enumerate(plan.post_checks):
+        values = [work.c[f"c_{index[c]}"] for c in check.columns]
+        if check.rule == "missing_value":
+            explained = [
+                work.c[f"q_{i}"] == 0
+                for i, c in enumerate(plan.checks)
+                if c.column == check.columns[0]
+            ]
+            failed = sa.and_(values[0].is_(None), *explained)
+        else:
+            match = _parent_match(plan, work, index, check, k, values)
+            failed = sa.and_(*[v.is_not(None) for v in values], sa.not_(match))
+        shown = sa.cast(values[0], sa.Text) if len(values) == 1 else sa.literal("composite")
+        flag = work.update().where(work.c[f"p_{k}"] == 0, failed)
+        flag = flag.values({f"p_{k}": 1, f"pv_{k}": shown})
+        # A row whose parent is in the same table and was just set aside is an orphan too:
+        # repeat until no new row is flagged (a chain D -> C -> missing Z flags C, then D).
+        flagged = conn.execute(flag).rowcount
+        while flagged > 0 and check.rule == "orphan" and check.parent is None:
+            flagged = conn.execute(flag).rowcount
+
+
+def _parent_match(
+    plan: TablePlan,
+    work: sa.Table,
+    index: dict[str, int],
+    check: PostCheck,
+    k: int,
+    values: Sequence[sa.ColumnElement[Any]],
+) -> sa.ColumnElement[bool]:
+    """EXISTS a parent row with these key values (in the parent's xf table, or for a foreign
+    key to the same table, among this table's rows that are not merged and failed no check)."""
+    if check.parent is None:
+        own = work.alias("parent")
+        keys = [own.c[f"c_{index[pc]}"] for pc in check.parent_columns]
+        ok = [
+            own.c._merged == 0,
+            own.c[f"p_{k}"] == 0,
+            *[own.c[f"q_{i}"] == 0 for i in range(len(plan.checks))],
+        ]
+        return sa.exists().where(*ok, *[k == v for k, v in zip(keys, values, strict=True)])
+    parent = check.parent
+    return sa.exists().where(
+        *[parent.c[pc] == v for pc, v in zip(check.parent_columns, values, strict=True)]
+    )
+
+
+def _as_sql(value: Any) -> Any:
+    if value is None:
+        return sa.null()
+    if isinstance(value, int):
+        return sa.literal(value)
+    return value
+
+
+def _python_pass(
+    conn: sa.Connection,
+    compiled: CompiledProject,
+    plan: TablePlan,
+    work: sa.Table,
+    res: sa.Table,
+    chunk_rows: int,
+) -> float:
+    """Registered functions and row hashes over the rows that passed every SQL check."""
+    started = time.perf_counter()
+    xf = compiled.xf_tables[plan.name]
+    fn_index = {fn.column: j for j, fn in enumerate(plan.fn_columns)}
+    hashed = [(i, c.name) for i, c in enumerate(xf.columns) if c.name not in HASH_EXCLUDED]
+    # Read only what the pass needs, as plain tuples: position, then each hashed column's stored
+    # value (a function column's is computed here), then the functions' arguments.
+    stored = [n for i, n in hashed if n not in fn_index]
+    read = [
+        work.c._pos,
+        *[
+            work.c._batch if n == "_batch" else work.c[f"c_{i}"]
+            for i, n in hashed
+            if n not in fn_index
+        ],
+    ]
+    arg_names = [a for fn in plan.fn_columns for a in fn.args]
+    read += [work.c[a] for a in arg_names]
+    arg_at = {a: 1 + len(stored) + k for k, a in enumerate(arg_names)}
+    ok = passed(work, plan)
+    last = -1
+    while True:
+        rows = conn.execute(
+            sa.select(*read).where(ok, work.c._pos > last).order_by(work.c._pos).limit(chunk_rows)
+        ).all()
+        if not rows:
+            break
+        out = []
+        for row in rows:
+            record: dict[str, Any] = {
+                "_pos": row[0],
+                "e_rule": None,
+                "e_col": None,
+                "e_val": None,
+                "e_msg": None,
+            }
+            fn_values = _call_functions(plan, row, arg_at, record) if plan.fn_columns else []
+            for j, value in enumerate(fn_values):
+                record[f"f_{j}"] = value
+            values: list[Any] = []
+            at = 1
+            for _i, name in hashed:
+                if name in fn_index:
+                    values.append(fn_values[fn_index[name]])
+                else:
+                    values.append(row[at])
+                    at += 1
+            record["_row_hash"] = row_hash(values)
+            out.append(record)
+        conn.execute(res.insert(), out)
+        last = rows[-1][0]
+    return time.perf_counter() - started
+
+
+def _call_functions(
+    plan: TablePlan, row: Any, arg_at: dict[str, int], record: dict[str, Any]
+) -> list[Any]:
+    values: list[Any] = []
+    for fn in plan.fn_columns:
+        args = [row[arg_at[a]] for a in fn.args]
+        try:
+            value = fn.func.func(*args)
+        except ValueError as exc:
+            if record["e_rule"] is None:
+                record.update(
+                    e_rule="function_error",
+                    e_col=fn.column,
+                    e_val=" | ".join("" if a is None else str(a) for a in args),
+                    e_msg=f"{fn.func.name}: {exc}",
+                )
+            value = None
+        if value is None and fn.column in plan.required and record["e_rule"] is None:
+            record.update(
+                e_rule="missing_value",
+                e_col=fn.column,
+                e_val=None,
+                e_msg=f"{fn.func.name} gave no value; the target column requires one",
+            )
+        values.append(value)
+    return values
+
+
+def _insert_xf(
+    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table, res: sa.Table
+) -> None:
+    xf = compiled.xf_tables[plan.name]
+    fn_index = {fn.column: j for j, fn in enumerate(plan.fn_columns)}
+    cols: list[Any] = []
+    names: list[str] = []
+    for i, c in enumerate(xf.columns):
+        names.append(c.name)
+        if c.name == "_row_hash":
+            cols.append(res.c._row_hash)
+        elif c.name == "_batch":
+            cols.append(work.c._batch)
+        elif c.name in fn_index:
+            cols.append(res.c[f"f_{fn_index[c.name]}"])
+        else:
+            cols.append(work.c[f"c_{i}"])
+    sel = (
+        sa.select(*cols)
+        .select_from(work.join(res, work.c._pos == res.c._pos))
+        .where(res.c.e_rule.is_(None))
+    )
+    conn.execute(xf.insert().from_select(names, sel))
+
+
+def _quarantine(
+    conn: sa.Connection,
+    compiled: CompiledProject,
+    plan: TablePlan,
+    work: sa.Table,
+    res: sa.Table,
+    run_id: str,
+) -> None:
+    q = compiled.outputs.quarantine
+    names = [
+        "run_id",
+        "target_table",
+        "source_table",
+        "source_key",
+        "batch",
+        "rule",
+        "column_name",
+        "value",
+        "message",
+    ]
+    head = [
+        sa.literal(run_id),
+        sa.literal(plan.name),
+        sa.literal(plan.source_table),
+        work.c._src_key,
+        work.c._batch,
+    ]
+    for i, check in enumerate(plan.checks):
+        sel = sa.select(
+            *head,
+            sa.literal(check.rule),
+            sa.literal(check.column),
+            work.c[f"v_{i}"],
+            sa.literal(check.message),
+        ).where(work.c[f"q_{i}"] == 1, work.c._merged == 0)
+        conn.execute(q.insert().from_select(names, sel))
+    for k, post in enumerate(plan.post_checks):
+        sel = sa.select(
+            *head,
+            sa.literal(post.rule),
+            sa.literal("+".join(post.columns)),
+            work.c[f"pv_{k}"],
+            sa.literal(post.message),
+        ).where(work.c[f"p_{k}"] == 1, work.c._merged == 0)
+        conn.execute(q.insert().from_select(names, sel))
+    sel = (
+        sa.select(*head, res.c.e_rule, res.c.e_col, res.c.e_val, res.c.e_msg)
+        .select_from(work.join(res, work.c._pos == res.c._pos))
+        .where(res.c.e_rule.is_not(None))
+    )
+    conn.execute(q.insert().from_select(names, sel))
+
+
+def _disagreements(
+    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str
+) -> int:
+    if not plan.precedence:
+        return 0
+    work, res = work_table(plan, compiled), result_table(plan, compiled)
+    d = compiled.outputs.disagreement
+    names = [
+        "run_id",
+        "target_table",
+        "fact",
+        "column_name",
+        "source_table",
+        "source_key",
+        "batch",
+        "primary_source",
+        "primary_key",
+        "primary_value",
+        "secondary_value",
+    ]
+    for i, (p, _primary, _secondary, _key) in enumerate(plan.precedence):
+        pp, ps = work.c[f"pp_{i}"], work.c[f"ps_{i}"]
+        sel = (
+            sa.select(
+                sa.literal(run_id),
+                sa.literal(plan.name),
+                sa.literal(p.fact),
+                sa.literal(p.column),
+                sa.literal(plan.source_table),
+                work.c._src_key,
+                work.c._batch,
+                sa.literal(p.primary_source),
+                work.c[f"pk_{i}"],
+                pp,
+                ps,
+            )
+            .select_from(work.join(res, work.c._pos == res.c._pos))
+            .where(res.c.e_rule.is_(None), pp.is_not(None), sa.or_(ps.is_(None), pp != ps))
+        )
+        conn.execute(d.insert().from_select(names, sel))
+    # Counted, not taken from rowcount (which a driver may not report for INSERT ... SELECT).
+    return int(
+        conn.execute(sa.select(sa.func.count()).where(d.c.target_table == plan.name)).scalar_one()
+    )
+
+
+def _index_probes(conn: sa.Connection, compiled: CompiledProject, plan: TablePlan) -> None:
+    """Index this table's xf columns that later tables' orphan checks probe."""
+    wanted = {cols for p in compiled.plans for (t, cols) in p.probes if t == plan.name}
+    xf = compiled.xf_tables[plan.name]
+    for cols in sorted(wanted):
+        name = f"ix_{xf.name}_{'_'.join(cols)}"[:60]
+        sa.Index(name, *[xf.c[c] for c in cols]).create(conn, checkfirst=True)
