@@ -21,6 +21,7 @@ __all__ = ["app", "main"]
 #: Command modules, in the order their commands appear in ``cutover --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "cutover.commands.workspace",
+    "cutover.commands.legacy",
     "cutover.commands.extract",
     "cutover.commands.admin",
     "cutover.commands.load",

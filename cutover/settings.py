@@ -5,8 +5,9 @@ in it (SQLite URLs, the mappings folder, file sources) are resolved against the 
 so a workspace can be moved or checked out anywhere.
 
 Environment variables: ``CUTOVER_STAGING_URL``, ``CUTOVER_TARGET_URL``, ``CUTOVER_CONTROL_URL``,
-``CUTOVER_MAPPINGS_DIR``, ``CUTOVER_RULE_PACK`` and, per source, ``CUTOVER_SOURCE_<NAME>_URL`` /
-``CUTOVER_SOURCE_<NAME>_CONNECTION_STRING`` (credentials belong there, not in the file).
+``CUTOVER_SCRATCH_URL``, ``CUTOVER_MAPPINGS_DIR``, ``CUTOVER_RULE_PACK`` and, per source,
+``CUTOVER_SOURCE_<NAME>_URL`` / ``CUTOVER_SOURCE_<NAME>_CONNECTION_STRING`` (credentials belong
+there, not in the file).
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class Settings(_Frozen):
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
     staging: DatabaseSettings
     target: DatabaseSettings
+    #: Where ``cutover dry-run`` loads: never the real target.
+    scratch: DatabaseSettings
     control: DatabaseSettings
     mappings_dir: Path
     rule_pack: str = "md_diminution"
@@ -151,7 +154,7 @@ def load_settings(
             return env[env_name]
         return file_value
 
-    for db in ("staging", "target", "control"):
+    for db in ("staging", "target", "scratch", "control"):
         url = layered(f"{db}_url", raw.get(db, {}).get("url"), f"CUTOVER_{db.upper()}_URL")
         data[db] = {"url": _resolve_url(url or _default_db(ws, db), ws)}
 

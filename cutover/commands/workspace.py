@@ -37,6 +37,10 @@ url = "sqlite:///.cutover/staging.db"
 [target]
 url = "sqlite:///.cutover/target.db"
 
+# Dry runs load here, never into the real target.
+[scratch]
+url = "sqlite:///.cutover/scratch.db"
+
 [control]
 url = "sqlite:///.cutover/control.db"
 
