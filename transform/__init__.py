@@ -11,7 +11,8 @@ Public surface:
 - :func:`check_project` / :func:`compile_project` - check against the staged and target
   schemas, with crosswalk coverage;
 - :func:`run_transform` - staging -> ``xf_<table>``, ``xf__quarantine``, ``xf__accounting``,
-  ``xf__disagreement``;
+  ``xf__disagreement``, ``xf__repair`` (cells a parser's ``on_invalid: null`` set to NULL);
+  reference tables of the mapping folder are staged first as ``stg_ref_<name>``;
 - :func:`register_function` - the Python fallback for what SQL cannot say;
 - quarantine readers: :func:`list_quarantine`, :func:`group_quarantine`,
   :func:`export_quarantine`;

@@ -1,6 +1,7 @@
 """``mappings check``: every mapping compiled once against the staged and target schemas.
 
-``compile_project`` is the gate before any data moves: it reflects the staged schema, builds
+``compile_project`` is the gate before any data moves: it stages the project's reference tables
+(:mod:`transform.references`), reflects the staged schema, builds
 every plan (unknown tables, columns, crosswalks, vocabularies and functions, type mismatches,
 unfilled target columns, reference cycles) and raises one ``MappingError`` with every problem.
 ``check_project`` adds the crosswalk coverage report: each code present in staging that no
@@ -20,6 +21,7 @@ from transform.duplicates import DuplicatePlan, plan_duplicates
 from transform.plan import TablePlan, build_plans
 from transform.problems import Problems
 from transform.project import MappingProject
+from transform.references import materialize_references
 from transform.schema import OutputTables, StagedSchema, xf_table
 
 __all__ = ["CheckReport", "CompiledProject", "CoverageGap", "check_project", "compile_project"]
@@ -62,6 +64,8 @@ def compile_project(
 ) -> CompiledProject:
     """Compile every mapping; raise ``MappingError`` listing every problem (file:line)."""
     problems = Problems(list(project.problems.items))
+    if project.references:
+        materialize_references(staging, project, run_id)
     staged = StagedSchema.reflect(staging)
     if not staged.tables:
         doc = project.project_doc

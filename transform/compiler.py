@@ -28,6 +28,7 @@ __all__ = [
     "CrosswalkUse",
     "EType",
     "ExprCompiler",
+    "Repair",
     "Scope",
     "Typed",
     "lit",
@@ -110,6 +111,18 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Repair:
+    """Rows where ``repaired`` holds keep the row with NULL in ``column``; recorded per cell in
+    ``xf__repair`` under ``rule`` with the raw ``value`` (a parser's ``on_invalid: null``)."""
+
+    rule: str
+    column: str
+    repaired: ColumnElement[bool]
+    value: ColumnElement[Any]
+    message: str
+
+
+@dataclass(frozen=True)
 class CrosswalkUse:
     """Where a crosswalk is looked up: for the coverage report of ``mappings check``."""
 
@@ -148,6 +161,7 @@ class ExprCompiler:
         self.label = label
         self.scope = Scope(driving="")
         self.checks: list[Check] = []
+        self.repairs: list[Repair] = []
         self.crosswalk_uses: list[CrosswalkUse] = []
         #: Repointed staged columns: (legacy table, column) -> duplicates rule name.
         self.repoint: dict[tuple[str, str], str] = {
@@ -348,14 +362,13 @@ class ExprCompiler:
         listed = text.not_in(list(vocab)) if vocab else sa.true()
         rule = "invalid_date" if e.kind == "date" else "invalid_month"
         shape = "YYYYMMDD" if e.kind == "date" else "YYYYMM"
-        self._check(
-            guard,
-            sa.and_(text.is_not(None), listed, sa.not_(shape_ok)),
-            rule,
-            column,
-            raw,
-            f"not a calendar {shape} value nor a sentinel of {name or '(none)'}",
-        )
+        failed = sa.and_(text.is_not(None), listed, sa.not_(shape_ok))
+        message = f"not a calendar {shape} value nor a sentinel of {name or '(none)'}"
+        if e.on_invalid == "null":
+            repaired = failed if guard is None else sa.and_(guard, failed)
+            self.repairs.append(Repair(rule, column, repaired, raw, f"{message}: set to NULL"))
+        else:
+            self._check(guard, failed, rule, column, raw, message)
         return Typed(value, EType.DATE)
 
     def _concat(self, e: ex.Concat, column: str, guard: ColumnElement[bool] | None) -> Typed:
@@ -476,6 +489,8 @@ class ExprCompiler:
         )
         if e.value == "canonical":
             return Typed(found, EType.TEXT)
+        if e.value == "code":
+            return Typed(sa.case((found.is_not(None), code.sql), else_=sa.null()), EType.TEXT)
         rate_col = xw.c.canonical_rate if xw_def.spec.rate_policy == "harmonize" else xw.c.rate
         rate_type = EType.INT if xw_def.integral_rates else EType.NUMBER
         return Typed(sa.cast(lookup(rate_col), sa_type(rate_type)), rate_type)

@@ -3,7 +3,8 @@
 A ``duplicates`` entry names a master staged table and its key, match rules (two rows are one
 when every expression of a rule is equal and non-null on both; rules chain transitively), and
 which row survives. The engine writes ``xf__merge`` (merged key -> survivor key and the rule
-that matched), one merge record per merged row into the named target table, and from then on:
+that matched), one merge record per merged row into the named target table (in the survivor's
+batch, where the surviving row it names is loaded), and from then on:
 
 - the master table's mapping (``dedupe: NAME``) counts merged rows as *merged*, not loaded;
 - every staged column listed under ``repoint`` reads a merged key as its survivor's key.
@@ -257,7 +258,9 @@ def run_duplicates(
                 "survivor_key": survivor,
                 "survivor_raw": info[survivor][0],
                 "rule": first_rule[k],
-                "batch": info[k][3],
+                # The record belongs with the survivor (its foreign key names the survivor, and
+                # a load goes batch by batch), so it takes the survivor's batch.
+                "batch": info[survivor][3],
             }
             for k in sorted(keys)
             if k != survivor
@@ -290,7 +293,8 @@ def _records(
         row.update(
             {
                 "_run_id": run_id,
-                "_source_system": project.project.source_system,
+                "_source_system": plan.dup.spec.table.rpartition(".")[0]
+                or project.project.default_source,
                 "_source_table": plan.legacy,
                 "_source_key": merge["merged_src_key"],
                 "_mapping_version": project.project.version,
@@ -300,7 +304,14 @@ def _records(
         for col, what in spec.columns.items():
             row[col] = merge[source[what]]
         row = {k: v for k, v in row.items() if k in plan.xf.columns}
+        # A column filled with the run id is lineage, like _run_id: it says which run recorded
+        # the merge, not what was merged, so a rerun that finds the same merge changes nothing.
+        lineage = {col for col, what in spec.columns.items() if what == "run_id"}
         row["_row_hash"] = row_hash(
-            [row[c.name] for c in plan.xf.columns if c.name not in HASH_EXCLUDED]
+            [
+                None if c.name in lineage else row[c.name]
+                for c in plan.xf.columns
+                if c.name not in HASH_EXCLUDED
+            ]
         )
         yield row

@@ -9,14 +9,18 @@ Forms (``e`` is any expression, ``c`` a condition):
 - ``{name_key: e}``: upper-cased with spaces, hyphens, apostrophes, periods and commas removed.
 - ``{date: e, sentinels: NAME}``: ``YYYYMMDD``; ``{month: e, sentinels: NAME}``: ``YYYYMM`` ->
   the month's first day. Values listed in the vocabulary become what it says; impossible dates
-  are quarantined (rule ``invalid_date`` / ``invalid_month``).
+  are quarantined (rule ``invalid_date`` / ``invalid_month``). With ``on_invalid: null`` (for
+  columns no computation depends on) an impossible value becomes NULL instead and the row is
+  kept; each such repair is recorded in ``xf__repair`` under the same rule, never silent.
 - ``{flag: e, values: NAME}``: per the flag vocabulary; anything else -> ``invalid_flag``.
 - ``{int: e}``: zero-padded number; blank -> null; anything else -> ``invalid_number``.
 - ``{concat: [e, ...], sep: TEXT}``: text; null parts are skipped.
 - ``{coalesce: [e, ...]}``: the first non-null.
 - ``{case: [{when: c, then: e}, ...], else: e}``: the first branch whose condition holds.
-- ``{crosswalk: NAME, code: e, institution: e, as_of: e, value: canonical|rate}``: the
-  crosswalk's canonical code (or rate, per its rate policy); no entry -> ``unmapped_code``.
+- ``{crosswalk: NAME, code: e, institution: e, as_of: e, value: canonical|rate|code}``: the
+  crosswalk's canonical code (or rate, per its rate policy; or ``code``: the looked-up code
+  itself, to keep a legacy code only once the crosswalk knows it); no entry ->
+  ``unmapped_code`` (and the value is null).
 - ``{fn: NAME, args: [e, ...]}``: a registered Python function (the slower fallback; only as a
   column's whole expression).
 
@@ -84,6 +88,8 @@ class Parse:
     kind: Literal["text", "code", "name_key", "date", "month", "flag", "int"]
     arg: Expr
     vocabulary: str | None = None
+    #: ``date``/``month`` only: ``quarantine`` (the default) or ``null`` (repair and record).
+    on_invalid: Literal["quarantine", "null"] = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class Crosswalk:
     code: Expr
     institution: Expr | None
     as_of: Expr | None
-    value: Literal["canonical", "rate"]
+    value: Literal["canonical", "rate", "code"]
 
 
 @dataclass(frozen=True)
@@ -219,8 +225,8 @@ _EXPR_KEYS: dict[str, set[str]] = {
     "text": set(),
     "code": set(),
     "name_key": set(),
-    "date": {"sentinels"},
-    "month": {"sentinels"},
+    "date": {"sentinels", "on_invalid"},
+    "month": {"sentinels", "on_invalid"},
     "flag": {"values"},
     "int": set(),
     "concat": {"sep"},
@@ -256,7 +262,15 @@ def _expr(doc: YamlDoc, path: Path_, raw: Any) -> Expr:
         vocab = raw.get(vocab_key)
         if vocab is not None and not isinstance(vocab, str):
             raise _BadError((*path, vocab_key), f"{vocab_key}: names a vocabulary of project.yaml")
-        return Parse(_at(doc, sub), kind, _expr(doc, sub, value), vocab)  # type: ignore[arg-type]
+        on_invalid = raw.get("on_invalid", "quarantine")
+        if on_invalid is None:  # YAML reads the word null as None
+            on_invalid = "null"
+        if on_invalid not in ("quarantine", "null"):
+            raise _BadError(
+                (*path, "on_invalid"), f"on_invalid: is quarantine or null, not {on_invalid!r}"
+            )
+        arg = _expr(doc, sub, value)
+        return Parse(_at(doc, sub), kind, arg, vocab, on_invalid)  # type: ignore[arg-type]
     if kind in ("concat", "coalesce"):
         if not isinstance(value, list) or not value:
             raise _BadError(sub, f"{kind}: takes a non-empty list of expressions")
@@ -299,8 +313,8 @@ def _crosswalk(doc: YamlDoc, path: Path_, raw: dict[str, Any]) -> Crosswalk:
     if "code" not in raw:
         raise _BadError((*path, "crosswalk"), "a crosswalk expression needs code:")
     value = raw.get("value", "canonical")
-    if value not in ("canonical", "rate"):
-        raise _BadError((*path, "value"), f"value: is canonical or rate, not {value!r}")
+    if value not in ("canonical", "rate", "code"):
+        raise _BadError((*path, "value"), f"value: is canonical, rate or code, not {value!r}")
     inst = raw.get("institution")
     as_of = raw.get("as_of")
     return Crosswalk(

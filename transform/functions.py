@@ -89,3 +89,21 @@ def ascii_fold(value: str | None) -> str | None:
     if value.strip() and not folded.strip():
         raise ValueError("nothing left after removing accents")
     return folded
+
+
+@register_function("regex_int", returns="int", arity=2)
+def regex_int(value: str | None, pattern: str | None) -> int | None:
+    """The whole number in ``pattern``'s first group (``'5Y 3M 0D'``, ``'(\\d+)M'`` -> 3);
+    ``None`` when the value is blank or does not match; a bad pattern raises ``ValueError``."""
+    if value is None or not value.strip() or pattern is None:
+        return None
+    try:
+        found = re.search(pattern, value)
+    except re.error as exc:
+        raise ValueError(f"invalid pattern {pattern!r}: {exc}") from None
+    if found is None:
+        return None
+    try:
+        return int(found.group(1))
+    except (IndexError, ValueError):
+        raise ValueError(f"pattern {pattern!r} has no group 1 holding a number") from None

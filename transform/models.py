@@ -5,9 +5,9 @@ A mapping folder (``mappings/<legacy-system>/``) holds:
 - ``project.yaml`` with one top-level key ``project`` (:class:`ProjectSpec`): the source system's
   name, the default staged source, the mapping version, and the sentinel and flag vocabularies;
 - any number of other ``*.yaml`` files, each with any of the top-level keys ``tables``
-  (:class:`TableSpec` per target table), ``crosswalks`` (:class:`CrosswalkSpec`) and
-  ``duplicates`` (:class:`DuplicateSpec`);
-- crosswalk CSV files referenced by ``file:``.
+  (:class:`TableSpec` per target table), ``crosswalks`` (:class:`CrosswalkSpec`),
+  ``duplicates`` (:class:`DuplicateSpec`) and ``references`` (:class:`ReferenceSpec`);
+- crosswalk and reference CSV files referenced by ``file:``.
 
 Expressions (column values, conditions) are kept as written here and parsed with their lines by
 :mod:`transform.expressions`. ``tests/transform/fixtures/example/`` is a commented example.
@@ -32,6 +32,7 @@ __all__ = [
     "PrecedenceSpec",
     "ProjectFile",
     "ProjectSpec",
+    "ReferenceSpec",
     "RepointSpec",
     "SurvivorSpec",
     "TableSpec",
@@ -89,11 +90,17 @@ class JoinSpec(_Strict):
 
 class PrecedenceSpec(_Strict):
     """Source precedence for one fact: ``primary`` wins where it has a value; the column's own
-    expression is the secondary. Where both have a value and differ, a disagreement is recorded."""
+    expression is the secondary. Where both have a value and differ, a disagreement is recorded.
+
+    ``mode: record`` keeps the column's own value and only records the disagreements: for a
+    column that must stay as the legacy system held it (a value its own dates were computed
+    from) while the primary file is migrated elsewhere and applied downstream.
+    """
 
     fact: str
     column: str
     primary: Any
+    mode: Literal["apply", "record"] = "apply"
 
 
 class TableSpec(_Strict):
@@ -179,7 +186,22 @@ class DuplicateSpec(_Strict):
     repoint: list[RepointSpec] = Field(default_factory=list)
 
 
+class ReferenceSpec(_Strict):
+    """A reference table the legacy system never held (a catalogue the new system needs, such
+    as canonical tasks or roles), kept as a CSV file beside the mapping.
+
+    The engine stages it like a legacy table, as ``stg_ref_<name>`` (source ``ref``; columns
+    from the CSV header, values as text, untrimmed), so a table mapping reads it with
+    ``from: ref.NAME`` and its rows are accounted for like any other. ``key`` names the
+    columns that identify a row (``_src_key``); they must be unique and non-blank.
+    """
+
+    file: str
+    key: list[str] = Field(min_length=1)
+
+
 class MappingFile(_Strict):
     tables: dict[str, TableSpec] = Field(default_factory=dict)
     crosswalks: dict[str, CrosswalkSpec] = Field(default_factory=dict)
     duplicates: dict[str, DuplicateSpec] = Field(default_factory=dict)
+    references: dict[str, ReferenceSpec] = Field(default_factory=dict)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from transform import expressions as ex
-from transform.compiler import Check, CrosswalkUse, EType, ExprCompiler, Typed, lit, unify
+from transform.compiler import Check, CrosswalkUse, EType, ExprCompiler, Repair, Typed, lit, unify
 from transform.functions import RegisteredFunction, registered
 from transform.problems import Problems, suggest
 from transform.project import MappingProject, TableDef
@@ -116,6 +116,8 @@ class TablePlan:
     #: Parent xf tables and columns this plan's orphan checks probe (to index them).
     probes: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
     crosswalks: list[CrosswalkUse] = field(default_factory=list)
+    #: Cells set to NULL instead of quarantining the row (``on_invalid: null``).
+    repairs: list[Repair] = field(default_factory=list)
 
 
 def build_plans(
@@ -255,8 +257,10 @@ def _build(
         merged,
         values,
         comp.checks,
+        repairs=comp.repairs,
     )
-    _lineage(project, target, legacy, driving, run_id, dialect, values)
+    source_system = src.table.rpartition(".")[0] or project.project.default_source
+    _lineage(project, target, source_system, legacy, driving, run_id, dialect, values)
     prec = {p.column: (p, e) for p, e in tdef.precedence}
     for col_name in tdef.spec.columns:
         if col_name not in target.columns:
@@ -376,6 +380,7 @@ def _merged(
 def _lineage(
     project: MappingProject,
     target: sa.Table,
+    source_system: str,
     legacy: str,
     driving: sa.FromClause,
     run_id: str,
@@ -384,7 +389,8 @@ def _lineage(
 ) -> None:
     fixed = {
         "_run_id": lit(run_id, EType.TEXT, dialect),
-        "_source_system": lit(project.project.source_system, EType.TEXT, dialect),
+        # The source the driving table was staged from, so stg_<system>_<table> finds the row.
+        "_source_system": lit(source_system, EType.TEXT, dialect),
         "_source_table": lit(legacy, EType.TEXT, dialect),
         "_source_key": driving.c["_src_key"],
         "_mapping_version": lit(project.project.version, EType.TEXT, dialect),
@@ -462,6 +468,8 @@ def _precedence(
     legacy, table = comp.scope.tables[others[0]]
     pp = PrecedencePlan(spec.fact, spec.column, legacy)
     plan.precedence.append((pp, primary, secondary, table.c["_src_key"]))
+    if spec.mode == "record":
+        return secondary
     value = sa.case((primary.sql.is_not(None), primary.sql), else_=secondary.sql)
     return Typed(value, t)
 

@@ -24,7 +24,14 @@ from transform.expressions import Cond, Expr, parse_condition, parse_expr
 from transform.problems import Problems, suggest
 from transform.yamlfile import Path_, YamlDoc, read_yaml
 
-__all__ = ["CrosswalkDef", "DuplicateDef", "MappingProject", "TableDef", "load_project"]
+__all__ = [
+    "CrosswalkDef",
+    "DuplicateDef",
+    "MappingProject",
+    "ReferenceDef",
+    "TableDef",
+    "load_project",
+]
 
 PROJECT_FILE = "project.yaml"
 _CSV_HEADER = ("institution", "code", "canonical", "rate", "eff_from", "eff_to")
@@ -80,6 +87,16 @@ class DuplicateDef:
     batch: Expr | None
 
 
+@dataclass(frozen=True)
+class ReferenceDef:
+    """A reference table read from its CSV file: header and rows as text."""
+
+    name: str
+    spec: m.ReferenceSpec
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
 @dataclass
 class MappingProject:
     folder: Path
@@ -88,6 +105,7 @@ class MappingProject:
     tables: dict[str, TableDef] = field(default_factory=dict)
     crosswalks: dict[str, CrosswalkDef] = field(default_factory=dict)
     duplicates: dict[str, DuplicateDef] = field(default_factory=dict)
+    references: dict[str, ReferenceDef] = field(default_factory=dict)
     #: Short digest of every file read, to tell two versions of a folder apart.
     digest: str = ""
     #: Problems found while reading (kept when loaded with ``collect=True``).
@@ -169,6 +187,7 @@ def load_project(folder: Path | str, *, collect: bool = False) -> MappingProject
             ("tables", model.tables),
             ("crosswalks", model.crosswalks),
             ("duplicates", model.duplicates),
+            ("references", model.references),
         ):
             for name in items:
                 if (section, name) in seen:
@@ -188,6 +207,10 @@ def load_project(folder: Path | str, *, collect: bool = False) -> MappingProject
         for dname, dspec in model.duplicates.items():
             if (d := _duplicates(doc, dname, dspec, problems)) is not None:
                 proj.duplicates.setdefault(dname, d)
+        for rname, rspec in model.references.items():
+            if (r := _reference(doc, rname, rspec, problems)) is not None:
+                digest.update(doc.file.parent.joinpath(rspec.file).read_bytes())
+                proj.references.setdefault(rname, r)
     if not collect:
         problems.raise_if_any("mapping files are invalid")
     proj.problems = problems
@@ -315,6 +338,49 @@ def _crosswalk(doc: YamlDoc, name: str, spec: m.CrosswalkSpec, problems: Problem
             )
     _check_overlaps(doc, base, where, entries, problems)
     return CrosswalkDef(name, spec, doc, base, tuple(entries))
+
+
+def _reference(
+    doc: YamlDoc, name: str, spec: m.ReferenceSpec, problems: Problems
+) -> ReferenceDef | None:
+    where = f"references.{name}"
+    line = doc.line(("references", name, "file"))
+    path = doc.file.parent / spec.file
+    if not name.replace("_", "").isalnum():
+        problems.add(doc.file, doc.line(("references", name)), where, "name letters, digits, _")
+        return None
+    if not path.is_file():
+        problems.add(
+            doc.file, line, where, f"reference file {path.name} not found in {path.parent}"
+        )
+        return None
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = tuple(next(reader, ()))
+        rows = [tuple(r) for r in reader if r]
+    before = len(problems)
+    if not header or len(set(header)) != len(header) or any(not h.strip() for h in header):
+        problems.add(path, 1, where, "the header must name every column once")
+    missing = [k for k in spec.key if k not in header]
+    if missing:
+        problems.add(
+            doc.file, line, where, f"key column(s) {', '.join(missing)} not in {path.name}"
+        )
+    if len(problems) > before:
+        return None
+    seen: dict[tuple[str, ...], int] = {}
+    at = [header.index(k) for k in spec.key]
+    for n, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            problems.add(path, n, where, f"{len(row)} values for {len(header)} columns")
+            continue
+        key = tuple(row[i] for i in at)
+        if any(not k.strip() for k in key):
+            problems.add(path, n, where, f"blank key ({', '.join(spec.key)})")
+        elif key in seen:
+            problems.add(path, n, where, f"key {'|'.join(key)} repeats line {seen[key]}")
+        seen.setdefault(key, n)
+    return ReferenceDef(name, spec, header, tuple(rows))
 
 
 def _check_overlaps(

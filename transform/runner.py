@@ -8,7 +8,8 @@ Per target table, inside one transaction:
 2. a chunked Python pass over the rows that passed every check computes the registered Python
    functions (the fallback) and the ``_row_hash``;
 3. one INSERT ... SELECT writes ``xf_<table>``; companion INSERT ... SELECTs write each failed
-   check to ``xf__quarantine`` and each precedence disagreement to ``xf__disagreement``;
+   check to ``xf__quarantine``, each repaired cell of a written row (``on_invalid: null``) to
+   ``xf__repair`` and each precedence disagreement to ``xf__disagreement``;
 4. the accounting is computed from what was written (:mod:`transform.accounting`) and must hold.
 
 Each run replaces the previous run's output for its tables: fixing a mapping and rerunning takes
@@ -80,7 +81,12 @@ def run_transform(
             xf.drop(conn, checkfirst=True)
             xf.create(conn)
         mine = list(compiled.xf_tables)
-        for table in (outputs.quarantine, outputs.accounting, outputs.disagreement):
+        for table in (
+            outputs.quarantine,
+            outputs.accounting,
+            outputs.disagreement,
+            outputs.repair,
+        ):
             conn.execute(table.delete().where(table.c.target_table.in_(mine)))
         materialize_crosswalks(conn, project, outputs)
     merges: dict[str, int] = {}
@@ -142,6 +148,9 @@ def _fill(
     for i, check in enumerate(plan.checks):
         select_cols[f"q_{i}"] = sa.case((check.failed, 1), else_=0)
         select_cols[f"v_{i}"] = sa.cast(check.value, sa.Text) if check.value is not None else None
+    for i, repair in enumerate(plan.repairs):
+        select_cols[f"r_{i}"] = sa.case((repair.repaired, 1), else_=0)
+        select_cols[f"rv_{i}"] = sa.cast(repair.value, sa.Text)
     for k in range(len(plan.post_checks)):
         select_cols[f"p_{k}"] = 0
     select_cols.update(plan.fn_args)
@@ -159,7 +168,49 @@ def _fill(
     python_seconds = _python_pass(conn, compiled, plan, work, res, chunk_rows)
     _insert_xf(conn, compiled, plan, work, res)
     _quarantine(conn, compiled, plan, work, res, run_id)
+    _repairs(conn, compiled, plan, work, res, run_id)
     return python_seconds
+
+
+def _repairs(
+    conn: sa.Connection,
+    compiled: CompiledProject,
+    plan: TablePlan,
+    work: sa.Table,
+    res: sa.Table,
+    run_id: str,
+) -> None:
+    """Record each cell set to NULL by ``on_invalid: null`` in a row that was written."""
+    table = compiled.outputs.repair
+    names = [
+        "run_id",
+        "target_table",
+        "source_table",
+        "source_key",
+        "batch",
+        "rule",
+        "column_name",
+        "value",
+        "message",
+    ]
+    written = work.join(res, work.c._pos == res.c._pos)
+    for i, repair in enumerate(plan.repairs):
+        sel = (
+            sa.select(
+                sa.literal(run_id),
+                sa.literal(plan.name),
+                sa.literal(plan.source_table),
+                work.c._src_key,
+                work.c._batch,
+                sa.literal(repair.rule),
+                sa.literal(repair.column),
+                work.c[f"rv_{i}"],
+                sa.literal(repair.message),
+            )
+            .select_from(written)
+            .where(work.c[f"r_{i}"] == 1, res.c.e_rule.is_(None))
+        )
+        conn.execute(table.insert().from_select(names, sel))
 
 
 def _post_checks(

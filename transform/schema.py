@@ -4,7 +4,9 @@ Read: the staged legacy schema, reflected from the staging database (``stg_<sour
 source columns plus ``_run_id``, ``_src_pos``, ``_src_key``, ``_row_hash``).
 Written, in the staging database: ``xf_<table>`` per target table (the target's columns, lineage
 included, plus ``_batch`` and ``_row_hash``), ``xf__quarantine``, ``xf__accounting``,
-``xf__disagreement``, and the engine's own working tables ``xf__crosswalk`` and ``xf__merge``.
+``xf__disagreement``, ``xf__repair`` (one row per cell a parser's ``on_invalid: null`` set to
+NULL in a row that was written: target table, source table and key, batch, column, rule, raw
+value), and the engine's own working tables ``xf__crosswalk`` and ``xf__merge``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class OutputTables:
     quarantine: sa.Table
     accounting: sa.Table
     disagreement: sa.Table
+    repair: sa.Table
     crosswalk: sa.Table
     merge: sa.Table
 
@@ -123,6 +126,20 @@ class OutputTables:
             sa.Column("primary_value", sa.Text),
             sa.Column("secondary_value", sa.Text),
         )
+        repair = sa.Table(
+            "xf__repair",
+            meta,
+            sa.Column("run_id", sa.Text, nullable=False),
+            sa.Column("target_table", sa.Text, nullable=False),
+            sa.Column("source_table", sa.Text, nullable=False),
+            sa.Column("source_key", sa.Text, nullable=False),
+            sa.Column("batch", sa.Text, nullable=False),
+            sa.Column("rule", sa.Text, nullable=False),
+            sa.Column("column_name", sa.Text, nullable=False),
+            sa.Column("value", sa.Text),
+            sa.Column("message", sa.Text, nullable=False),
+            sa.Index("ix_xf__repair_table", "target_table", "rule"),
+        )
         crosswalk = sa.Table(
             "xf__crosswalk",
             meta,
@@ -149,4 +166,4 @@ class OutputTables:
             sa.Column("batch", sa.Text, nullable=False),
             sa.Index("ix_xf__merge_key", "duplicates", "merged_key", unique=True),
         )
-        return cls(meta, quarantine, accounting, disagreement, crosswalk, merge)
+        return cls(meta, quarantine, accounting, disagreement, repair, crosswalk, merge)

@@ -2,7 +2,8 @@
 
 ``xf__work_<table>`` holds, per kept source row (``_pos`` = the staged ``_src_pos``): the batch,
 whether it was merged, each target value (``c_<i>`` by xf column position), each check's flag
-and offending value (``q_<i>``, ``v_<i>``), the Python functions' arguments (``a_<j>``) and the
+and offending value (``q_<i>``, ``v_<i>``), each repair's flag and raw value (``r_<i>``,
+``rv_<i>``), the Python functions' arguments (``a_<j>``) and the
 precedence values (``pp_``/``ps_``/``pk_``). ``_res`` holds the Python pass's output per row:
 the row hash, function values (``f_<j>``) and a function failure if any. Both are dropped at
 the end of the table's transaction.
@@ -38,6 +39,8 @@ def work_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.T
         ]
         cols += [sa.Column(f"q_{i}", sa.Integer) for i in range(len(plan.checks))]
         cols += [sa.Column(f"v_{i}", sa.Text) for i in range(len(plan.checks))]
+        cols += [sa.Column(f"r_{i}", sa.Integer) for i in range(len(plan.repairs))]
+        cols += [sa.Column(f"rv_{i}", sa.Text) for i in range(len(plan.repairs))]
         cols += [sa.Column(f"p_{k}", sa.Integer) for k in range(len(plan.post_checks))]
         cols += [sa.Column(f"pv_{k}", sa.Text) for k in range(len(plan.post_checks))]
         for name, expr in plan.fn_args.items():
