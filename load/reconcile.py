@@ -24,7 +24,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.table import Table as RichTable
-from sqlalchemy import Engine, MetaData, Table, func, inspect, literal, select, union
+from sqlalchemy import Engine, MetaData, Table, func, inspect, literal, select
 from sqlalchemy.engine import URL
 
 from cutover.errors import ReconciliationError
@@ -62,6 +62,7 @@ class TableLine:
 
 @dataclass(frozen=True)
 class SourceLine:
+    target_table: str
     source_table: str
     batch: str
     source_rows: int
@@ -93,7 +94,11 @@ class ReconciliationReport:
                 )
             elif t.staged_checksum != t.target_checksum:
                 found.append(f"{t.table} [{t.batch}]: key checksums differ (same row count)")
-        found.extend(f"{s.source_table} [{s.batch}]: {p}" for s in self.sources for p in s.problems)
+        found.extend(
+            f"{s.source_table} -> {s.target_table} [{s.batch}]: {p}"
+            for s in self.sources
+            for p in s.problems
+        )
         return found
 
     @property
@@ -118,6 +123,7 @@ class ReconciliationReport:
             ],
             "sources": [
                 {
+                    "target_table": s.target_table,
                     "source_table": s.source_table,
                     "batch": s.batch,
                     "source_rows": s.source_rows,
@@ -150,10 +156,17 @@ class ReconciliationReport:
                 "[green]ok[/green]" if t.ok else "[red]FAIL[/red]",
             )
         sources = RichTable(title="Legacy tables: accounting")
-        for name in ("source table", "batch", "source", "loaded", "merged", "quarantined"):
-            sources.add_column(
-                name, justify="left" if name in {"source table", "batch"} else "right"
-            )
+        left = {"source table", "target table", "batch"}
+        for name in (
+            "source table",
+            "target table",
+            "batch",
+            "source",
+            "loaded",
+            "merged",
+            "quarantined",
+        ):
+            sources.add_column(name, justify="left" if name in left else "right")
         sources.add_column("in target", justify="right")
         sources.add_column("status")
         for s in self.sources:
@@ -161,6 +174,7 @@ class ReconciliationReport:
                 continue
             sources.add_row(
                 s.source_table,
+                s.target_table,
                 s.batch,
                 str(s.source_rows),
                 str(s.loaded),
@@ -275,49 +289,64 @@ def _source_lines(
     wanted: set[str] | None,
     has_quarantine: bool,
 ) -> list[SourceLine]:
+    """Accounting per (target table, legacy table, batch), checked against the target's lineage.
+
+    One legacy table may feed several target tables (``OFFNDR`` feeds people, their identifiers
+    and aliases), so every check is made per target table. Target tables the transform keeps no
+    accounting for (merge records) are covered by the staged-vs-target checksums instead.
+    """
     metadata = MetaData()
     accounting = Table(ACCOUNTING_TABLE, metadata, autoload_with=staging)
+    acc_target = accounting.c.target_table
     with staging.connect() as conn:
         acc_rows = conn.execute(
             select(
+                acc_target,
                 accounting.c.source_table,
                 accounting.c.batch,
                 func.sum(accounting.c.source_rows),
                 func.sum(accounting.c.loaded),
                 func.sum(accounting.c.merged),
                 func.sum(accounting.c.quarantined),
-            ).group_by(accounting.c.source_table, accounting.c.batch)
+            ).group_by(acc_target, accounting.c.source_table, accounting.c.batch)
         ).all()
-        q_keys: dict[tuple[str, str], int] = {}
+        q_keys: dict[tuple[str, str, str], int] = {}
         if has_quarantine:
             quarantine = Table(QUARANTINE_TABLE, metadata, autoload_with=staging)
             inner = (
-                select(quarantine.c.source_table, quarantine.c.batch, quarantine.c.source_key)
+                select(
+                    quarantine.c.target_table,
+                    quarantine.c.source_table,
+                    quarantine.c.batch,
+                    quarantine.c.source_key,
+                )
                 .distinct()
                 .subquery()
             )
             q_keys = {
-                (r[0], r[1]): int(r[2])
+                (r[0], r[1], r[2]): int(r[3])
                 for r in conn.execute(
-                    select(inner.c.source_table, inner.c.batch, func.count()).group_by(
-                        inner.c.source_table, inner.c.batch
-                    )
+                    select(
+                        inner.c.target_table, inner.c.source_table, inner.c.batch, func.count()
+                    ).group_by(inner.c.target_table, inner.c.source_table, inner.c.batch)
                 )
             }
-    t_keys = _target_source_keys(target, tables)
-    accounted: dict[tuple[str, str], tuple[int, int, int, int]] = {
-        (r[0], r[1]): (int(r[2] or 0), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
+    accounted: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
+        (r[0], r[1], r[2]): (int(r[3] or 0), int(r[4] or 0), int(r[5] or 0), int(r[6] or 0))
         for r in acc_rows
     }
+    accounted_tables = {key[0] for key in accounted}
+    t_keys = _target_source_keys(target, [t for t in tables if t.name in accounted_tables])
     lines = []
-    for source_table, batch in sorted(set(accounted) | set(t_keys)):
+    for target_table, source_table, batch in sorted(set(accounted) | set(t_keys)):
         if wanted is not None and batch not in wanted:
             continue
-        rows, loaded, merged, quarantined = accounted.get((source_table, batch), (0, 0, 0, 0))
-        qk = q_keys.get((source_table, batch), 0)
-        tk = t_keys.get((source_table, batch), 0)
+        key = (target_table, source_table, batch)
+        rows, loaded, merged, quarantined = accounted.get(key, (0, 0, 0, 0))
+        qk = q_keys.get(key, 0)
+        tk = t_keys.get(key, 0)
         problems = []
-        if (source_table, batch) not in accounted:
+        if key not in accounted:
             problems.append(f"{tk} legacy key(s) in the target but no accounting line")
         if rows != loaded + merged + quarantined:
             problems.append(
@@ -333,21 +362,33 @@ def _source_lines(
             )
         lines.append(
             SourceLine(
-                source_table, batch, rows, loaded, merged, quarantined, qk, tk, tuple(problems)
+                target_table,
+                source_table,
+                batch,
+                rows,
+                loaded,
+                merged,
+                quarantined,
+                qk,
+                tk,
+                tuple(problems),
             )
         )
     return lines
 
 
-def _target_source_keys(target: Engine, tables: list[Table]) -> dict[tuple[str, str], int]:
-    """Distinct legacy keys the target's lineage names, per source table and batch."""
-    if not tables:
-        return {}
-    parts = [
-        select(t.c._source_table.label("st"), t.c._batch.label("b"), t.c._source_key.label("k"))
-        for t in tables
-    ]
-    keys = union(*parts).subquery() if len(parts) > 1 else parts[0].distinct().subquery()
-    query = select(keys.c.st, keys.c.b, func.count(literal(1))).group_by(keys.c.st, keys.c.b)
+def _target_source_keys(target: Engine, tables: list[Table]) -> dict[tuple[str, str, str], int]:
+    """Distinct legacy keys the target's lineage names, per target table, source table, batch."""
+    found: dict[tuple[str, str, str], int] = {}
     with target.connect() as conn:
-        return {(r[0], r[1]): int(r[2]) for r in conn.execute(query)}
+        for t in tables:
+            keys = (
+                select(t.c._source_table.label("st"), t.c._batch.label("b"), t.c._source_key)
+                .distinct()
+                .subquery()
+            )
+            query = select(keys.c.st, keys.c.b, func.count(literal(1))).group_by(
+                keys.c.st, keys.c.b
+            )
+            found.update({(t.name, r[0], r[1]): int(r[2]) for r in conn.execute(query)})
+    return found

@@ -22,7 +22,8 @@ from load import migrate
 from load.tables import create_xf_tables, load_order, xf_table
 
 SYSTEM = "obscis"
-MERGE_TABLES = {"person_merge", "user_merge"}
+#: Merge-record tables and the master table whose accounting counts their rows as merged.
+MERGE_TABLES = {"person_merge": "person", "user_merge": "app_user"}
 
 
 def row_hash(row: dict[str, Any]) -> str:
@@ -184,6 +185,7 @@ def build_dataset(institutions: tuple[str, ...] = ("ECI", "MCIH"), people: int =
             ds.quarantine.append(
                 {
                     "run_id": "run-1",
+                    "target_table": "credit_transaction",
                     "source_table": "CR_TXN",
                     "source_key": f"Q{pid}",
                     "batch": inst,
@@ -208,15 +210,19 @@ def build_dataset(institutions: tuple[str, ...] = ("ECI", "MCIH"), people: int =
 
 
 def _accounting(ds: Dataset) -> list[dict[str, Any]]:
-    loaded: dict[tuple[str, str], set[str]] = defaultdict(set)
-    merged: dict[tuple[str, str], set[str]] = defaultdict(set)
-    quarantined: dict[tuple[str, str], set[str]] = defaultdict(set)
+    """Accounting as the transform writes it: per target table, legacy table and batch."""
+    loaded: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    merged: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    quarantined: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for table, rows in ds.tables.items():
-        bucket = merged if table in MERGE_TABLES else loaded
         for row in rows:
-            bucket[(row["_source_table"], row["_batch"])].add(row["_source_key"])
+            if table in MERGE_TABLES:
+                key = (MERGE_TABLES[table], row["_source_table"], row["_batch"])
+                merged[key].add(row["_source_key"])
+            else:
+                loaded[(table, row["_source_table"], row["_batch"])].add(row["_source_key"])
     for q in ds.quarantine:
-        quarantined[(q["source_table"], q["batch"])].add(q["source_key"])
+        quarantined[(q["target_table"], q["source_table"], q["batch"])].add(q["source_key"])
     out = []
     for key in sorted(set(loaded) | set(merged) | set(quarantined)):
         lo = len(loaded[key] - merged[key])
@@ -224,8 +230,9 @@ def _accounting(ds: Dataset) -> list[dict[str, Any]]:
         out.append(
             {
                 "run_id": "run-1",
-                "source_table": key[0],
-                "batch": key[1],
+                "target_table": key[0],
+                "source_table": key[1],
+                "batch": key[2],
                 "source_rows": lo + me + qu,
                 "loaded": lo,
                 "merged": me,
@@ -247,7 +254,7 @@ def write_staging(url: str, ds: Dataset) -> None:
     acc = sa.Table(
         "xf__accounting",
         extra,
-        *(sa.Column(c, sa.Text) for c in ("run_id", "source_table", "batch")),
+        *(sa.Column(c, sa.Text) for c in ("run_id", "target_table", "source_table", "batch")),
         *(sa.Column(c, sa.Integer) for c in ("source_rows", "loaded", "merged", "quarantined")),
     )
     qua = sa.Table(
@@ -257,6 +264,7 @@ def write_staging(url: str, ds: Dataset) -> None:
             sa.Column(c, sa.Text)
             for c in (
                 "run_id",
+                "target_table",
                 "source_table",
                 "source_key",
                 "batch",

@@ -126,7 +126,8 @@ def test_reconciliation_catches_a_row_deleted_from_the_target_behind_its_back(
     report = reconcile(staging_url, target_url)
     assert not report.ok
     assert "credit_transaction [MCIH]: 9 row(s) staged, 8 in the target" in report.problems
-    assert any(p.startswith("CR_TXN [MCIH]: the target traces to 8") for p in report.problems)
+    traced = "CR_TXN -> credit_transaction [MCIH]: the target traces to 8"
+    assert any(p.startswith(traced) for p in report.problems)
     assert [(t.table, t.batch) for t in report.tables if not t.ok] == [
         ("credit_transaction", "MCIH")
     ]
@@ -155,8 +156,8 @@ def test_reconciliation_checks_the_transform_accounting(
     _execute(staging_url, "DELETE FROM xf__quarantine WHERE source_key = 'Q000200000'")
     problems = reconcile(staging_url, target_url).problems
     assert problems == [
-        "CMT [ECI]: source rows 7 != loaded 6 + merged 0 + quarantined 0",
-        "CR_TXN [MCIH]: quarantined 3 but 2 key(s) in xf__quarantine",
+        "CMT -> commitment [ECI]: source rows 7 != loaded 6 + merged 0 + quarantined 0",
+        "CR_TXN -> credit_transaction [MCIH]: quarantined 3 but 2 key(s) in xf__quarantine",
     ]
 
 
@@ -171,7 +172,7 @@ def test_load_fails_the_run_when_the_target_does_not_reconcile(
     )
     with pytest.raises(ReconciliationError) as caught:
         load_run(staging_url, target_url)
-    assert "OFFNDR [ECI]" in str(caught.value)
+    assert "OFFNDR -> person [ECI]" in str(caught.value)
 
 
 @sqlite_only

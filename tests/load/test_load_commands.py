@@ -98,12 +98,12 @@ def test_load_command_loads_reconciles_and_prints_both_reports(tmp_path: Path) -
     assert runner.invoke(_app(), ["db", "upgrade", "-w", str(ws)]).exit_code == 0
     write_staging(staging, build_dataset(institutions=("ECI", "MCIH"), people=2))
 
-    result = runner.invoke(_app(), ["load", "-w", str(ws)])
+    result = runner.invoke(_app(), ["load", "-w", str(ws), "--force"])
     assert result.exit_code == 0, result.output
     assert "reconciled" in result.output
     assert "NOT reconciled" not in result.output
 
-    result = runner.invoke(_app(), ["load", "-w", str(ws), "--json"])
+    result = runner.invoke(_app(), ["load", "-w", str(ws), "--json", "--force"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["changed"] == 0
