@@ -1,0 +1,357 @@
+"""Validation as a run step: recompute every offender from the target and record the results.
+
+``validate_run`` reads the migrated facts (``validation.reader``), recomputes and explains each
+offender with the rule pack, writes ``val_offender`` / ``val_explanation`` chunk by chunk, the
+catalogue findings, and one ``val_run_summary`` row per batch, last. Rerunning the same run
+replaces what it wrote. Time spent reading and computing is measured separately, so that the
+cost of the rules can be set against the cost of the reads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from cutover.errors import CutoverError
+from cutover.logs import get_logger
+from cutover.settings import Settings
+from load.engine import create_target_engine
+from validation.explain import Comparison, explain
+from validation.explain_report import explain_document
+from validation.findings import ScreenPolicy, catalogue_findings, load_screen_policy
+from validation.reader import OffenderRecord, ReadStats, read_offenders, resolve_person
+from validation.rulepack import RulePack, load_pack
+from validation.store import (
+    ExplanationRow,
+    OffenderRow,
+    SummaryRow,
+    clear_run,
+    ensure_tables,
+    read_explanations,
+    read_offenders_of_run,
+    write_explanations,
+    write_findings,
+    write_offenders,
+    write_summary,
+)
+
+__all__ = [
+    "CHUNK_PERSONS",
+    "ValidationEngines",
+    "ValidationResult",
+    "comparison_rows",
+    "engines_for",
+    "explain_offender",
+    "validate_run",
+]
+
+#: Offenders written per control-database transaction.
+CHUNK_PERSONS = 1_000
+
+_log = get_logger("validation")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationEngines:
+    """Where validation reads the migrated facts (``target``) and writes results (``control``)."""
+
+    target: Engine
+    control: Engine
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    """What a validation run did: per-batch counts, findings, and where the time went."""
+
+    run_id: str
+    summaries: dict[str, SummaryRow]
+    findings: int
+    read_seconds: float
+    compute_seconds: float
+    write_seconds: float
+    stats: ReadStats = field(default_factory=ReadStats)
+    #: Offenders with target rows the reader could not use (``cutover explain`` lists them).
+    with_notes: int = 0
+
+    @property
+    def offenders(self) -> int:
+        return sum(s.offenders for s in self.summaries.values())
+
+    @property
+    def unexplained(self) -> int:
+        return sum(s.unexplained for s in self.summaries.values())
+
+    def counts(self) -> dict[str, int]:
+        """Totals over the batches, for the run ledger."""
+        names = (
+            "offenders",
+            "matched",
+            "explained",
+            "unexplained",
+            "out_of_scope",
+            "incomplete",
+            "released_early",
+            "released_late",
+        )
+        totals = {n: sum(int(getattr(s, n)) for s in self.summaries.values()) for n in names}
+        totals["findings"] = self.findings
+        totals["with_notes"] = self.with_notes
+        return totals
+
+
+def engines_for(
+    settings: Settings, database: Literal["target", "scratch"] = "target"
+) -> ValidationEngines:
+    """Engines of a workspace: the target (or the dry run's scratch database) and the control."""
+    url = (settings.target if database == "target" else settings.scratch).url.get_secret_value()
+    control_url = settings.control.url.get_secret_value()
+    if control_url.startswith("sqlite:///") and ":memory:" not in control_url:
+        Path(control_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return ValidationEngines(create_target_engine(url), create_engine(control_url))
+
+
+def comparison_rows(
+    record: OffenderRecord, comparison: Comparison | None
+) -> tuple[OffenderRow, list[ExplanationRow]]:
+    """The ``val_offender`` row and ``val_explanation`` rows of one offender."""
+    if comparison is None:
+        return (
+            OffenderRow(
+                record.person_id,
+                record.batch,
+                "incomplete",
+                None,
+                None,
+                None,
+                None,
+                None,
+                "unknown",
+                0,
+                record.facts_hash,
+                record.reason,
+            ),
+            [],
+        )
+    facts = record.facts
+    start = comparison.legacy_start
+    row = OffenderRow(
+        person_id=record.person_id,
+        batch=record.batch,
+        status=comparison.status,
+        legacy_max_exp=(
+            start.max_expiration
+            if start is not None
+            else (facts.legacy.max_expiration if facts is not None else None)
+        ),
+        recomputed_max_exp=comparison.computation.max_expiration,
+        legacy_ms_rel=comparison.legacy_ms_release,
+        recomputed_ms_rel=comparison.recomputed_ms_release,
+        delta_days=comparison.delta,
+        impact_kind=comparison.impact.kind,
+        impact_days=comparison.impact.days,
+        facts_hash=record.facts_hash,
+        reason=comparison.reason,
+    )
+    explanations = [
+        ExplanationRow(record.person_id, seq, e.code, e.days, e.evidence, e.detail)
+        for seq, e in enumerate(comparison.explanations, 1)
+    ]
+    return row, explanations
+
+
+def _tally(summary: SummaryRow, row: OffenderRow) -> SummaryRow:
+    status = {
+        "match": "matched",
+        "explained": "explained",
+        "unexplained": "unexplained",
+        "out_of_scope": "out_of_scope",
+        "incomplete": "incomplete",
+    }[row.status]
+    bump = {"offenders": summary.offenders + 1, status: getattr(summary, status) + 1}
+    if row.impact_kind in ("released_early", "released_late"):
+        bump[row.impact_kind] = getattr(summary, row.impact_kind) + 1
+    values = {name: getattr(summary, name) for name in SummaryRow.__slots__ if name != "batch"}
+    values.update(bump)
+    return SummaryRow(batch=summary.batch, **values)
+
+
+def validate_run(
+    source: Settings | ValidationEngines,
+    run_id: str,
+    *,
+    batches: Sequence[str] | None = None,
+    pack: RulePack | str | None = None,
+    database: Literal["target", "scratch"] = "target",
+    screen_policy: Path | None = None,
+    chunk_persons: int = CHUNK_PERSONS,
+    progress: Callable[[int], None] | None = None,
+) -> ValidationResult:
+    """Validate every offender of the target (or of ``batches``) under ``run_id``.
+
+    ``source`` is a workspace's settings (engines made from them; ``database`` picks the target
+    or the dry run's scratch database) or ready engines. ``pack`` defaults to the workspace's
+    rule pack. ``progress`` is called with the number of offenders done after each chunk.
+    """
+    owned = isinstance(source, Settings)
+    engines = engines_for(source, database) if isinstance(source, Settings) else source
+    if isinstance(pack, RulePack):
+        rules = pack
+    else:
+        default = source.rule_pack if isinstance(source, Settings) else "md_diminution"
+        rules = load_pack(pack or default)
+    policy = load_screen_policy(screen_policy)
+    try:
+        return _validate(engines, run_id, batches, rules, policy, chunk_persons, progress)
+    finally:
+        if owned:
+            engines.target.dispose()
+            engines.control.dispose()
+
+
+def _validate(
+    engines: ValidationEngines,
+    run_id: str,
+    batches: Sequence[str] | None,
+    pack: RulePack,
+    policy: ScreenPolicy,
+    chunk_persons: int,
+    progress: Callable[[int], None] | None,
+) -> ValidationResult:
+    ensure_tables(engines.control)
+    with engines.control.begin() as conn:
+        clear_run(conn, run_id, batches)
+    stats = ReadStats()
+    result = ValidationResult(run_id, {}, 0, 0.0, 0.0, 0.0, stats)
+    records = read_offenders(engines.target, batches=batches, stats=stats)
+    offenders: list[OffenderRow] = []
+    explanations: list[ExplanationRow] = []
+    done = 0
+    clock = time.perf_counter
+    try:
+        while True:
+            started = clock()
+            record = next(records, None)
+            read_done = clock()
+            result.read_seconds += read_done - started
+            if record is None:
+                break
+            result.with_notes += bool(record.notes)
+            comparison = explain(record.facts, pack) if record.facts is not None else None
+            row, rows = comparison_rows(record, comparison)
+            offenders.append(row)
+            explanations += rows
+            summary = result.summaries.get(row.batch) or SummaryRow(row.batch)
+            result.summaries[row.batch] = _tally(summary, row)
+            result.compute_seconds += clock() - read_done
+            if len(offenders) >= chunk_persons:
+                done += _flush(engines, run_id, offenders, explanations, result)
+                if progress is not None:
+                    progress(done)
+        if offenders:
+            done += _flush(engines, run_id, offenders, explanations, result)
+            if progress is not None:
+                progress(done)
+    finally:
+        records.close()
+    started = time.perf_counter()
+    with engines.target.connect() as conn:
+        findings = catalogue_findings(conn, policy)
+    result.read_seconds += time.perf_counter() - started
+    started = time.perf_counter()
+    wanted = list(batches) if batches is not None else []
+    for batch in wanted:
+        result.summaries.setdefault(batch, SummaryRow(batch))
+    with engines.control.begin() as conn:
+        result.findings = write_findings(conn, run_id, findings)
+        write_summary(conn, run_id, result.summaries.values())
+    result.write_seconds += time.perf_counter() - started
+    unmatched = sum(stats.unmatched.values())
+    _log.info(
+        "validation_finished",
+        run_id=run_id,
+        offenders=result.offenders,
+        unexplained=result.unexplained,
+        findings=result.findings,
+        with_notes=result.with_notes,
+        unmatched_rows=unmatched,
+        read_seconds=round(result.read_seconds, 3),
+        compute_seconds=round(result.compute_seconds, 3),
+    )
+    if unmatched:
+        _log.warning("validation_rows_without_person", run_id=run_id, **stats.unmatched)
+    return result
+
+
+def _flush(
+    engines: ValidationEngines,
+    run_id: str,
+    offenders: list[OffenderRow],
+    explanations: list[ExplanationRow],
+    result: ValidationResult,
+) -> int:
+    """Write a chunk of results in one control-database transaction, then empty the lists."""
+    started = time.perf_counter()
+    with engines.control.begin() as conn:
+        written = write_offenders(conn, run_id, offenders)
+        write_explanations(conn, run_id, explanations)
+    offenders.clear()
+    explanations.clear()
+    result.write_seconds += time.perf_counter() - started
+    return written
+
+
+def explain_offender(
+    engines: ValidationEngines,
+    offender_id: str,
+    pack: RulePack,
+    *,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """``cutover explain``: one offender recomputed from the target, side by side, as data.
+
+    ``offender_id`` is a person id, a legacy id or a merged duplicate's id. With ``run_id``,
+    the stored result of that run is shown beside it, and whether the facts changed since.
+    """
+    person = resolve_person(engines.target, offender_id)
+    if person is None:
+        raise CutoverError(
+            f"no person {offender_id!r} in the target database",
+            hint="give a person id, a legacy offender id or a merged duplicate's id",
+            offender=offender_id,
+        )
+    found = list(read_offenders(engines.target, person_ids=[person]))
+    record = found[0] if found else None
+    if record is None or record.facts is None:
+        reason = record.reason if record is not None else "not found"
+        raise CutoverError(
+            f"person {person} cannot be computed: {reason}",
+            hint="check the load of that person's legacy release calculation",
+            person=person,
+        )
+    comparison = explain(record.facts, pack)
+    stored = None
+    if run_id is not None:
+        rows = read_offenders_of_run(engines.control, run_id, person_id=person)
+        if not rows:
+            raise CutoverError(
+                f"run {run_id} has no validation result for person {person}",
+                hint="run 'cutover validate' first, or leave out --run",
+                run_id=run_id,
+                person=person,
+            )
+        stored = (rows[0], read_explanations(engines.control, run_id, person_id=person))
+    return explain_document(
+        comparison,
+        pack,
+        batch=record.batch,
+        notes=record.notes,
+        stored=stored,
+        run_id=run_id,
+        facts_hash=record.facts_hash,
+    )
