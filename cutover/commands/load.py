@@ -7,6 +7,7 @@ transform's output, then reconcile), ``cutover reconcile`` (the report alone) an
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,14 +17,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cutover.batches.gate import batches_to_load, unsigned_batches
 from cutover.commands.common import WorkspaceOption, settings_for
-from cutover.settings import redact_url
+from cutover.control import open_control, record_event
+from cutover.errors import SignOffError
+from cutover.settings import Settings, redact_url
 from load.lineage import trace
 from load.loader import LoadProgress, LoadResult, load_run
 from load.migrate import current, downgrade, head, upgrade
 from load.reconcile import ReconciliationMismatchError, ReconciliationReport, reconcile
 
-__all__ = ["register"]
+__all__ = ["check_signoffs", "register"]
 
 TargetUrlOption = Annotated[
     str | None,
@@ -58,6 +62,40 @@ def _summary(result: LoadResult) -> Table:
     if result.skipped_tables:
         table.caption = "not staged, left untouched: " + ", ".join(result.skipped_tables)
     return table
+
+
+def check_signoffs(
+    settings: Settings, batches: list[str] | None, *, force: bool, console: Console
+) -> None:
+    """Refuse the load while any institution it touches is not signed off and fresh."""
+    engine = open_control(settings)
+    try:
+        wanted = batches_to_load(
+            settings.staging.url.get_secret_value(),
+            settings.target.url.get_secret_value(),
+            batches,
+        )
+        refused = unsigned_batches(engine, wanted)
+        if refused and force:
+            record_event(
+                engine,
+                actor=f"os:{getpass.getuser()}",
+                action="load.forced_unsigned",
+                subject="target",
+                details={"batches": dict(refused)},
+            )
+            for b, why in refused:
+                console.print(f"[yellow]loading unsigned batch {b} (--force):[/yellow] {why}")
+    finally:
+        engine.dispose()
+    if refused and not force:
+        raise SignOffError(
+            f"{len(refused)} institution(s) are not signed off on fresh evidence: "
+            + "; ".join(f"{b}: {why}" for b, why in refused),
+            blockers=[f"{b}: {why}" for b, why in refused],
+            hint="have a validator sign each batch ('cutover batch sign'), load only signed "
+            "batches with --batch, or pass --force (recorded in the audit log)",
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -110,10 +148,22 @@ def register(app: typer.Typer) -> None:
             typer.Option("--batch", help="Load only this batch (repeatable); default: all."),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        force: Annotated[
+            bool,
+            typer.Option(
+                "--force",
+                help="Load institutions whose batches are not signed off and fresh (audited).",
+            ),
+        ] = False,
     ) -> None:
-        """Load the transform's output into the target, batch by batch, then reconcile."""
+        """Load the transform's output into the target, batch by batch, then reconcile.
+
+        Refused for institutions whose batches are not signed off on fresh evidence, unless
+        --force (recorded in the audit log).
+        """
         settings = settings_for(workspace)
         console = Console(stderr=as_json)
+        check_signoffs(settings, batch, force=force, console=console)
         try:
             with Progress(
                 TextColumn("[bold]{task.description}"),

@@ -27,7 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from cutover.control import open_control
 from cutover.errors import AccessDeniedError
 from cutover.settings import Settings
-from cutover.web import admin_routes, auth_routes, pages
+from cutover.web import admin_routes, auth_routes, batch_actions, batches, pages
 from cutover.web.render import SECURITY_HEADERS, render
 from cutover.web.security import CsrfRejected, LoginRequired, WebConfig
 
@@ -125,7 +125,14 @@ def create_app(
     _install_handlers(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     #: Every router, so that tests (and a page listing) can walk all routes, extra ones included.
-    app.state.routers = (auth_routes.router, pages.router, admin_routes.router, *routers)
+    app.state.routers = (
+        auth_routes.router,
+        pages.router,
+        admin_routes.router,
+        batches.router,
+        batch_actions.router,
+        *routers,
+    )
     for router in app.state.routers:
         app.include_router(router)
     return app

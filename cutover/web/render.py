@@ -29,6 +29,7 @@ SECURITY_HEADERS = {
 
 _NAV: tuple[tuple[str, str, Action], ...] = (
     ("/", "Overview", Action.VIEW),
+    ("/readiness", "Readiness", Action.VIEW),
     ("/users", "Users", Action.MANAGE_USERS),
     ("/audit", "Audit log", Action.READ_AUDIT),
     ("/account", "Account", Action.CHANGE_OWN_PASSWORD),

@@ -133,10 +133,12 @@ def _sign_in(page: Page, base: str, username: str, next_path: str = "/") -> None
 @pytest.mark.parametrize(
     ("username", "role", "pages"),
     [
-        pytest.param("root", "admin", ["Overview", "Users", "Audit log", "Account"], id="admin"),
-        pytest.param("eng", "engineer", ["Overview", "Account"], id="engineer"),
-        pytest.param("val", "validator", ["Overview", "Account"], id="validator"),
-        pytest.param("vic", "viewer", ["Overview", "Account"], id="viewer"),
+        pytest.param(
+            "root", "admin", ["Overview", "Readiness", "Users", "Audit log", "Account"], id="admin"
+        ),
+        pytest.param("eng", "engineer", ["Overview", "Readiness", "Account"], id="engineer"),
+        pytest.param("val", "validator", ["Overview", "Readiness", "Account"], id="validator"),
+        pytest.param("vic", "viewer", ["Overview", "Readiness", "Account"], id="viewer"),
     ],
 )
 def test_each_role_signs_in_and_sees_only_its_pages(
