@@ -26,6 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cutover.commands.admin",
     "cutover.commands.load",
     "cutover.commands.mappings",
+    "cutover.commands.pipeline",
+    "cutover.commands.validate",
+    "cutover.commands.batches",
 )
 
 app = typer.Typer(

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cutover.commands.common import WorkspaceOption, settings_for
+from cutover.commands.common import WorkspaceOption, command_group, settings_for
 from cutover.errors import ConfigError
 from cutover.runs import start_run
 from cutover.settings import Settings
@@ -84,11 +84,10 @@ def register(app: typer.Typer) -> None:
     mappings = typer.Typer(
         help="Mapping files: check them before any data moves.", no_args_is_help=True
     )
-    quarantine = typer.Typer(
-        help="Rows a transform set aside, with the rule they broke.", no_args_is_help=True
-    )
     app.add_typer(mappings, name="mappings")
-    app.add_typer(quarantine, name="quarantine")
+    quarantine = command_group(
+        app, "quarantine", "Rows a transform set aside, with the rule they broke; their triage."
+    )
 
     @mappings.command("check")
     def check(

@@ -56,6 +56,8 @@ _DOCUMENTS = """
 kind = "delimited"
 path = "{path}"
 table = "DOC_IDX"
+# A file has no declared key: name it, so staged rows are traced by DOC_ID, not by position.
+keys = {{ DOC_IDX = ["DOC_ID"] }}
 """
 
 
