@@ -8,6 +8,7 @@ blocker listed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -50,94 +51,81 @@ def _message(exc: ConfigError | SignOffError) -> str:
     return text + (f" {exc.hint[:1].upper()}{exc.hint[1:]}." if exc.hint else "")
 
 
-@router.post("/batches/{batch}/sign")
-async def sign_batch(
+async def _act(
     request: Request,
+    signed: Signed,
     batch: str,
-    signed: Annotated[Signed, Depends(signed_in)],
-    form: Annotated[FormData, Depends(checked_form)],
+    action: Callable[[], object],
+    notice: str,
+    anchor: str,
 ) -> Response:
-    engine = control_engine(request)
+    """Run a state change off the event loop; on refusal show the batch page with the reason."""
     try:
-        await run_in_threadpool(
-            lambda: sign(
-                engine,
-                actor=signed.user,
-                batch=batch,
-                statement=_field(form, "statement"),
-                expected_hash=_field(form, "evidence_hash") or None,
-            )
-        )
+        await run_in_threadpool(action)
     except SignOffError as exc:
         return _refused(request, signed, batch, _message(exc), exc.blockers, 409)
     except ConfigError as exc:
         return _refused(request, signed, batch, _message(exc), [], 400)
-    return _back(batch, "signed", "#signoff")
+    return _back(batch, notice, anchor)
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+User = Annotated[Signed, Depends(signed_in)]
+
+
+@router.post("/batches/{batch}/sign")
+async def sign_batch(request: Request, batch: str, signed: User, form: Form) -> Response:
+    def action() -> object:
+        return sign(
+            control_engine(request),
+            actor=signed.user,
+            batch=batch,
+            statement=_field(form, "statement"),
+            expected_hash=_field(form, "evidence_hash") or None,
+        )
+
+    return await _act(request, signed, batch, action, "signed", "#signoff")
 
 
 @router.post("/batches/{batch}/revoke")
-async def revoke_signoff(
-    request: Request,
-    batch: str,
-    signed: Annotated[Signed, Depends(signed_in)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
-    engine = control_engine(request)
-    try:
-        await run_in_threadpool(
-            lambda: revoke(engine, actor=signed.user, batch=batch, reason=_field(form, "reason"))
+async def revoke_signoff(request: Request, batch: str, signed: User, form: Form) -> Response:
+    def action() -> object:
+        return revoke(
+            control_engine(request), actor=signed.user, batch=batch, reason=_field(form, "reason")
         )
-    except ConfigError as exc:
-        return _refused(request, signed, batch, _message(exc), [], 400)
-    return _back(batch, "revoked", "#signoff")
+
+    return await _act(request, signed, batch, action, "revoked", "#signoff")
 
 
 @router.post("/batches/{batch}/explanations")
-async def explain(
-    request: Request,
-    batch: str,
-    signed: Annotated[Signed, Depends(signed_in)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
-    engine = control_engine(request)
+async def explain(request: Request, batch: str, signed: User, form: Form) -> Response:
     kind: DecisionKind = (
         "accepted_variance" if _field(form, "kind") == "accepted_variance" else "explanation"
     )
-    try:
-        await run_in_threadpool(
-            lambda: add_explanation(
-                engine,
-                actor=signed.user,
-                batch=batch,
-                person_id=_field(form, "person_id"),
-                code=_field(form, "code"),
-                kind=kind,
-                reason=_field(form, "reason"),
-            )
+
+    def action() -> object:
+        return add_explanation(
+            control_engine(request),
+            actor=signed.user,
+            batch=batch,
+            person_id=_field(form, "person_id"),
+            code=_field(form, "code"),
+            kind=kind,
+            reason=_field(form, "reason"),
         )
-    except ConfigError as exc:
-        return _refused(request, signed, batch, _message(exc), [], 400)
-    return _back(batch, "explained", "#register")
+
+    return await _act(request, signed, batch, action, "explained", "#register")
 
 
 @router.post("/batches/{batch}/triage")
-async def triage(
-    request: Request,
-    batch: str,
-    signed: Annotated[Signed, Depends(signed_in)],
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
-    engine = control_engine(request)
-    try:
-        await run_in_threadpool(
-            lambda: triage_quarantine(
-                engine,
-                actor=signed.user,
-                batch=batch,
-                group=_field(form, "group"),
-                reason=_field(form, "reason"),
-            )
+async def triage(request: Request, batch: str, signed: User, form: Form) -> Response:
+    def action() -> object:
+        return triage_quarantine(
+            control_engine(request),
+            actor=signed.user,
+            batch=batch,
+            group=_field(form, "group"),
+            reason=_field(form, "reason"),
         )
-    except ConfigError as exc:
-        return _refused(request, signed, batch, _message(exc), [], 400)
-    return _back(batch, "triaged", "#quarantine")
+
+    return await _act(request, signed, batch, action, "triaged", "#quarantine")

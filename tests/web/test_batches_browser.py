@@ -6,14 +6,9 @@ Screenshots of the readiness overview, a batch page, an offender page and the re
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.engine import Engine
 
@@ -21,8 +16,8 @@ from cutover.batches import signoff_state
 from cutover.settings import Settings
 from cutover.web import create_app
 from tests.batches.scenario import write_run
+from tests.web.browser_support import serve, shot, sign_in
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -51,33 +46,13 @@ def shared_browser(chromium_path: str) -> Iterator[Browser]:
             browser.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(settings: Settings, control: Engine) -> Iterator[str]:
     """The dashboard with two dry runs of ECI and RCI in its control store."""
     write_run(control, 1)
     write_run(control, 2)
-    port = _free_port()
-    app = create_app(settings, engine=control)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve(create_app(settings, engine=control)) as base:
+        yield base
 
 
 @pytest.fixture
@@ -89,17 +64,8 @@ def page(shared_browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page: Page, base: str, username: str, next_path: str) -> None:
-    page.goto(f"{base}{next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}{next_path}")
+def _sign_in(page: Page, base: str, username: str, next_path: str = "/") -> None:
+    sign_in(page, base, username, PASSWORDS[username], next_path)
 
 
 def _token(page: Page) -> str:
@@ -157,14 +123,14 @@ def test_unexplained_blocks_the_sign_off_until_explained_and_a_new_run_makes_it_
     page: Page, server: str, control: Engine
 ) -> None:
     _sign_in(page, server, "val", "/readiness")
-    _shot(page, "batches-readiness")
+    shot(page, "batches-readiness")
     page.get_by_role("link", name="ECI", exact=True).click()
     page.get_by_role("button", name="Sign off batch ECI").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Batch ECI cannot be signed off: 2 blocker(s)")
     expect(alert).to_contain_text("person P3: UNEXPLAINED +5 days")
     expect(alert).to_contain_text("quarantine group credit_entry/CR_TXN/impossible_date/ENT_DT")
-    _shot(page, "batch-sign-refused")
+    shot(page, "batch-sign-refused")
     with control.connect() as conn:
         assert signoff_state(conn, "ECI").signoff is None
 
@@ -181,19 +147,19 @@ def test_unexplained_blocks_the_sign_off_until_explained_and_a_new_run_makes_it_
     expect(page.get_by_role("status")).to_contain_text("Batch signed off")
     expect(page.locator("h1 .badge")).to_have_text("signed off")
     page.goto(f"{server}/batches/ECI/offenders/P3")
-    _shot(page, "offender-P3")
+    shot(page, "offender-P3")
     page.goto(f"{server}/batches/ECI")
-    _shot(page, "batch-ECI-signed")
+    shot(page, "batch-ECI-signed")
 
     write_run(control, 3)  # P2 regresses and P3's facts change
     page.reload()
     expect(page.locator("h1 .badge")).to_have_text("sign-off stale")
     expect(page.locator("#signoff")).to_contain_text("the evidence changed in run")
     expect(page.locator("#signoff")).to_contain_text("its explanation needs review")
-    _shot(page, "batch-ECI-stale")
+    shot(page, "batch-ECI-stale")
     page.goto(f"{server}/readiness")
     expect(page.get_by_role("row").filter(has_text="ECI")).to_contain_text("stale")
-    _shot(page, "batches-readiness-after-three-runs")
+    shot(page, "batches-readiness-after-three-runs")
     with control.connect() as conn:
         assert signoff_state(conn, "ECI").state == "stale"
 

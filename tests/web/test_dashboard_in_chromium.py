@@ -6,15 +6,10 @@ Screenshots of every page land in ``tests/artifacts/`` (ignored by git) for a pe
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from sqlalchemy.engine import Engine
 
@@ -24,8 +19,8 @@ from cutover.errors import LoadError
 from cutover.runs import start_run
 from cutover.settings import Settings
 from cutover.web import create_app
+from tests.web.browser_support import serve, shot, sign_in
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -59,13 +54,6 @@ def browser(playwright_instance: Playwright, chromium_path: str) -> Iterator[Bro
         b.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _record_runs(settings: Settings) -> None:
     """Two runs in the ledger, as the pipeline records them: one that worked, one that failed."""
     with start_run(settings, "extract", actor="eng") as run:
@@ -85,26 +73,8 @@ def _record_runs(settings: Settings) -> None:
 def server(settings: Settings, control: Engine) -> Iterator[str]:
     """The app under uvicorn on a free local port, in a background thread."""
     _record_runs(settings)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, engine=control),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve(create_app(settings, engine=control)) as base:
+        yield base
 
 
 @pytest.fixture
@@ -116,18 +86,10 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def _sign_in(page: Page, base: str, username: str, next_path: str = "/") -> None:
     page.goto(f"{base}{next_path}")
     expect(page).to_have_url(f"{base}/login?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}{next_path}")
+    sign_in(page, base, username, PASSWORDS[username], next_path)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +107,7 @@ def test_each_role_signs_in_and_sees_only_its_pages(
     page: Page, server: str, username: str, role: str, pages: list[str]
 ) -> None:
     page.goto(f"{server}/")
-    _shot(page, "sign-in")
+    shot(page, "sign-in")
     _sign_in(page, server, username)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.locator(".whoami .badge")).to_have_text(role)
@@ -154,18 +116,18 @@ def test_each_role_signs_in_and_sees_only_its_pages(
     if role == "validator":
         expect(page.locator(".facts .badge.inst")).to_have_text(["ECI"])
         expect(page.get_by_text("Sign off batches for your institutions")).to_be_visible()
-    _shot(page, f"overview-{role}")
+    shot(page, f"overview-{role}")
     if role == "admin":
         page.get_by_role("link", name="Users").click()
         expect(page.get_by_role("table")).to_contain_text("val2")
-        _shot(page, "users-admin")
+        shot(page, "users-admin")
         page.get_by_role("link", name="Audit log").click()
         expect(page.get_by_text("chain intact")).to_be_visible()
-        _shot(page, "audit-admin")
+        shot(page, "audit-admin")
     if role == "viewer":
         page.locator('a[href^="/runs/"]').last.click()
         expect(page.get_by_role("table")).to_contain_text("CR_TXN")
-        _shot(page, "run-viewer")
+        shot(page, "run-viewer")
 
 
 def test_a_viewer_cannot_reach_admin_pages_nor_disable_an_account(
@@ -177,7 +139,7 @@ def test_a_viewer_cannot_reach_admin_pages_nor_disable_an_account(
         assert response is not None
         assert response.status == 403
         expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
-    _shot(page, "refused-viewer-audit")
+    shot(page, "refused-viewer-audit")
     token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
     assert token
     refused = page.request.post(f"{server}/users/root/disable", form={"csrf_token": token})
@@ -195,7 +157,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(
     row.locator('input[name="csrf_token"]').evaluate("input => input.remove()")
     row.get_by_role("button", name="Disable vic").click()
     expect(page.get_by_role("heading", name="Form refused")).to_be_visible()
-    _shot(page, "refused-form-without-csrf")
+    shot(page, "refused-form-without-csrf")
     vic = get_user(control, "vic")
     assert vic is not None
     assert vic.active
@@ -203,7 +165,7 @@ def test_a_form_posted_without_its_csrf_token_is_refused(
     page.goto(f"{server}/users")
     page.get_by_role("row").filter(has_text="vic").get_by_role("button", name="Disable vic").click()
     expect(page.get_by_role("status")).to_contain_text("Account vic disabled")
-    _shot(page, "users-after-disable")
+    shot(page, "users-after-disable")
 
 
 def test_an_expired_session_goes_back_to_sign_in(page: Page, server: str, control: Engine) -> None:
@@ -215,4 +177,4 @@ def test_an_expired_session_goes_back_to_sign_in(page: Page, server: str, contro
     expect(page.get_by_role("status")).to_have_text(
         "Your session expired. Sign in again to continue."
     )
-    _shot(page, "session-expired")
+    shot(page, "session-expired")
