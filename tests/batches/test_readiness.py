@@ -6,6 +6,7 @@ from sqlalchemy.engine import Engine
 
 from cutover.batches import add_explanation, readiness, sign, trend, triage_quarantine
 from cutover.batches.charts import days_histogram, histogram_svg, trend_svg
+from cutover.batches.tables import run_accounting
 from cutover.runs import RUN_STEPS
 from tests.batches.conftest import ENGINEER, VAL_ECI, VAL_RCI
 from tests.batches.scenario import RUN_IDS, write_run
@@ -102,3 +103,30 @@ def test_the_days_histogram_splits_early_and_late(engine: Engine) -> None:
     svg = str(histogram_svg(found))
     assert "Legacy date too early" in svg
     assert svg.count("<rect") == 10
+
+
+def test_a_batch_without_offenders_passes_the_unexplained_gate_only_once_validation_ran(
+    engine: Engine,
+) -> None:
+    """Orphan rows land in a batch with no offender; nothing there can be unexplained, but only
+    a validation step that succeeded can say so."""
+    run_id = write_run(engine, 1)
+    with engine.begin() as conn:
+        conn.execute(
+            run_accounting.insert().values(
+                run_id=run_id, target_table="credit_transaction", source_table="CR_TXN",
+                batch="_UNASSIGNED", source_rows=3, loaded=0, merged=0, quarantined=3,
+            )
+        )  # fmt: skip
+    assert _gates(engine)["_UNASSIGNED"]["zero_unexplained"] is False
+    with engine.begin() as conn:
+        conn.execute(
+            RUN_STEPS.insert().values(
+                run_id=run_id, step="validate", started_at="2026-11-01T08:00:00.000+00:00",
+                finished_at="2026-11-01T08:00:00.000+00:00", seconds=0.1, counts="{}",
+                notes="{}", outcome="ok",
+            )
+        )  # fmt: skip
+    gates = _gates(engine)
+    assert gates["_UNASSIGNED"]["zero_unexplained"] is True
+    assert gates["ECI"]["zero_unexplained"] is False
