@@ -172,20 +172,6 @@ def _fill(
     return python_seconds
 
 
-#: The columns of a quarantined or repaired cell's record (xf__quarantine and xf__repair).
-_CELL_COLUMNS = (
-    "run_id",
-    "target_table",
-    "source_table",
-    "source_key",
-    "batch",
-    "rule",
-    "column_name",
-    "value",
-    "message",
-)
-
-
 def _repairs(
     conn: sa.Connection,
     compiled: CompiledProject,
@@ -196,7 +182,7 @@ def _repairs(
 ) -> None:
     """Record each cell set to NULL by ``on_invalid: null`` in a row that was written."""
     table = compiled.outputs.repair
-    names = list(_CELL_COLUMNS)
+    names = [c.name for c in table.columns]
     written = work.join(res, work.c._pos == res.c._pos)
     for i, repair in enumerate(plan.repairs):
         sel = (
@@ -402,7 +388,7 @@ def _quarantine(
     run_id: str,
 ) -> None:
     q = compiled.outputs.quarantine
-    names = list(_CELL_COLUMNS)
+    names = [c.name for c in q.columns]
     head = [
         sa.literal(run_id),
         sa.literal(plan.name),

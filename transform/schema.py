@@ -69,6 +69,24 @@ def xf_table(target: sa.Table, meta: sa.MetaData) -> sa.Table:
     return sa.Table(f"xf_{target.name}", meta, *columns)
 
 
+def _cell_table(name: str, meta: sa.MetaData) -> sa.Table:
+    """A record per cell a rule acted on: quarantined (the row set aside) or repaired (kept)."""
+    return sa.Table(
+        name,
+        meta,
+        sa.Column("run_id", sa.Text, nullable=False),
+        sa.Column("target_table", sa.Text, nullable=False),
+        sa.Column("source_table", sa.Text, nullable=False),
+        sa.Column("source_key", sa.Text, nullable=False),
+        sa.Column("batch", sa.Text, nullable=False),
+        sa.Column("rule", sa.Text, nullable=False),
+        sa.Column("column_name", sa.Text, nullable=False),
+        sa.Column("value", sa.Text),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Index(f"ix_{name}_table", "target_table", "rule"),
+    )
+
+
 @dataclass(frozen=True)
 class OutputTables:
     """The engine's bookkeeping tables in the staging database."""
@@ -84,20 +102,7 @@ class OutputTables:
     @classmethod
     def define(cls, meta: sa.MetaData | None = None) -> OutputTables:
         meta = meta or sa.MetaData()
-        quarantine = sa.Table(
-            "xf__quarantine",
-            meta,
-            sa.Column("run_id", sa.Text, nullable=False),
-            sa.Column("target_table", sa.Text, nullable=False),
-            sa.Column("source_table", sa.Text, nullable=False),
-            sa.Column("source_key", sa.Text, nullable=False),
-            sa.Column("batch", sa.Text, nullable=False),
-            sa.Column("rule", sa.Text, nullable=False),
-            sa.Column("column_name", sa.Text, nullable=False),
-            sa.Column("value", sa.Text),
-            sa.Column("message", sa.Text, nullable=False),
-            sa.Index("ix_xf__quarantine_table", "target_table", "rule"),
-        )
+        quarantine = _cell_table("xf__quarantine", meta)
         accounting = sa.Table(
             "xf__accounting",
             meta,
@@ -126,20 +131,7 @@ class OutputTables:
             sa.Column("primary_value", sa.Text),
             sa.Column("secondary_value", sa.Text),
         )
-        repair = sa.Table(
-            "xf__repair",
-            meta,
-            sa.Column("run_id", sa.Text, nullable=False),
-            sa.Column("target_table", sa.Text, nullable=False),
-            sa.Column("source_table", sa.Text, nullable=False),
-            sa.Column("source_key", sa.Text, nullable=False),
-            sa.Column("batch", sa.Text, nullable=False),
-            sa.Column("rule", sa.Text, nullable=False),
-            sa.Column("column_name", sa.Text, nullable=False),
-            sa.Column("value", sa.Text),
-            sa.Column("message", sa.Text, nullable=False),
-            sa.Index("ix_xf__repair_table", "target_table", "rule"),
-        )
+        repair = _cell_table("xf__repair", meta)
         crosswalk = sa.Table(
             "xf__crosswalk",
             meta,

@@ -12,6 +12,7 @@ text, because they are hashed and must read back byte for byte on every engine.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,11 +133,10 @@ def ensure_schema(engine: Engine) -> None:
     with engine.connect() as conn:
         present = conn.execute(sa.select(audit_head.c.id).where(audit_head.c.id == 1)).first()
     if present is None:
-        try:
-            with engine.begin() as conn:
-                conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS_HASH))
-        except IntegrityError:
-            pass  # another process created it between our read and our insert
+        # Another process may create the head between our read and our insert: either way the
+        # head exists afterwards, which is all this needs.
+        with suppress(IntegrityError), engine.begin() as conn:
+            conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS_HASH))
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -24,7 +24,7 @@ from transform_helpers import EXAMPLE, TARGET, stage
 
 from transform import load_project, run_transform
 
-_TASKS = [("S1", "PNT1"), ("S2", "PAINT"), ("S3", "P-01"), ("S2", "XXXX")]
+_TASKS = [("S1", "PNT1"), ("S2", "PAINT"), ("S3", "P-01"), ("S2", "UNK9")]
 
 
 def _stage(engine: sa.Engine, rows: int) -> None:

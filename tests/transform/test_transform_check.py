@@ -38,9 +38,9 @@ def staged(sqlite_staging: sa.Engine) -> sa.Engine:
 def test_the_example_mappings_check_clean_with_coverage(staged: sa.Engine) -> None:
     report = check_project(load_project(EXAMPLE), staged, TARGET)
     gaps = {(g.table, g.column, g.institution, g.code, g.rows) for g in report.coverage}
-    assert ("job", "task", "S2", "XXXX", 1) in gaps
+    assert ("job", "task", "S2", "UNK9", 1) in gaps
     assert ("job", "task", "S2", "PAINT", 1) in gaps  # J5 predates the entry's eff_from
-    assert {g.code for g in report.coverage} == {"XXXX", "PAINT"}
+    assert {g.code for g in report.coverage} == {"UNK9", "PAINT"}
 
 
 def test_broken_mapping_files_report_every_problem_at_once_with_file_and_line(

@@ -41,7 +41,7 @@ def transformed(module_staging: sa.Engine) -> sa.Engine:
         pytest.param(
             "person", "P00003", "invalid_date", "birth_date", "19750230", id="impossible-date"
         ),
-        pytest.param("job", "J4", "unmapped_code", "task", "S2/XXXX", id="unmapped-code"),
+        pytest.param("job", "J4", "unmapped_code", "task", "S2/UNK9", id="unmapped-code"),
         pytest.param(
             "job", "J5", "unmapped_code", "task", "S2/PAINT", id="code-before-its-effective-date"
         ),
@@ -176,7 +176,7 @@ def test_rerun_after_fixing_a_mapping_takes_rows_out_of_quarantine(
     run_transform(load_project(folder), staging, TARGET, "run-1")
     assert any(q[1] == "J4" for q in _quarantine(staging))
     csv = folder / "task_codes.csv"
-    csv.write_text(csv.read_text(encoding="utf-8") + "S2,XXXX,COOK,8,,\n", encoding="utf-8")
+    csv.write_text(csv.read_text(encoding="utf-8") + "S2,UNK9,COOK,8,,\n", encoding="utf-8")
     run_transform(load_project(folder), staging, TARGET, "run-2")
     assert not any(q[1] == "J4" for q in _quarantine(staging))
     jobs = {r["job_id"]: r for r in rows(staging, "xf_job")}
