@@ -10,6 +10,7 @@ Problems (unknown columns, type clashes) are collected with file and line, never
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -99,15 +100,28 @@ class Typed:
     type: EType
 
 
+#: Given the stored raw value of a check, the condition under which a NULL parse result means
+#: the check failed (see ``Check.failed_if_null``).
+NullMeansFailed = Callable[[ColumnElement[Any]], ColumnElement[bool]]
+
+
 @dataclass(frozen=True)
 class Check:
-    """Rows where ``failed`` holds go to quarantine under ``rule`` for ``column``."""
+    """Rows where ``failed`` holds go to quarantine under ``rule`` for ``column``.
+
+    A parser or a lookup gives NULL exactly when its check fails or its input is empty (or a
+    sentinel for "none"). So when the expression that gives ``produced`` is a column's whole
+    value, ``failed`` equals "that column is NULL and ``failed_if_null(value)``", which the
+    runner evaluates on the stored values instead of parsing every row twice.
+    """
 
     rule: str
     column: str
     failed: ColumnElement[bool]
     value: ColumnElement[Any] | None
     message: str
+    produced: ColumnElement[Any] | None = None
+    failed_if_null: NullMeansFailed | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,8 @@ class Repair:
     repaired: ColumnElement[bool]
     value: ColumnElement[Any]
     message: str
+    produced: ColumnElement[Any] | None = None
+    failed_if_null: NullMeansFailed | None = None
 
 
 @dataclass(frozen=True)
@@ -272,9 +288,14 @@ class ExprCompiler:
         column: str,
         value: ColumnElement[Any] | None,
         message: str,
+        produced: ColumnElement[Any] | None = None,
+        failed_if_null: NullMeansFailed | None = None,
     ) -> None:
-        cond = failed if guard is None else sa.and_(guard, failed)
-        self.checks.append(Check(rule, column, cond, value, message))
+        if guard is not None:
+            # Under a guard a NULL result may be the guard's doing: no shortcut.
+            self.checks.append(Check(rule, column, sa.and_(guard, failed), value, message))
+            return
+        self.checks.append(Check(rule, column, failed, value, message, produced, failed_if_null))
 
     def _parse(self, e: ex.Parse, column: str, guard: ColumnElement[bool] | None) -> Typed:
         arg = self.expr(e.arg, column, guard)
@@ -309,6 +330,8 @@ class ExprCompiler:
                 column,
                 raw,
                 "not a whole number",
+                value,
+                lambda stored: sf.blank_to_null(stored).is_not(None),
             )
             return Typed(value, EType.INT)
         if e.kind == "flag":
@@ -351,24 +374,37 @@ class ExprCompiler:
         vocab = self.project.project.sentinels.get(name or "", {})
         text = sa.func.trim(raw)
         digits = text if e.kind == "date" else text.concat("01")
-        shape_ok = sf.valid_yyyymmdd(digits)
+        parsed: ColumnElement[Any] = sf.parse_yyyymmdd(digits)
         if e.kind == "month":
-            shape_ok = sa.and_(sa.func.length(text) == 6, shape_ok)
-        whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = [
-            (text == k, lit(v, EType.DATE, self.dialect)) for k, v in vocab.items()
-        ]
-        whens.append((shape_ok, sf.yyyymmdd_to_date(digits)))
-        value = sa.case(*whens, else_=sa.null())
+            parsed = sa.case((sa.func.length(text) == 6, parsed), else_=sa.null())
+        # CASE text WHEN sentinel ...: the trimmed text is computed once for every sentinel.
+        sentinels = {k: lit(v, EType.DATE, self.dialect) for k, v in vocab.items()}
+        value = sa.case(sentinels, value=text, else_=parsed) if sentinels else parsed
         listed = text.not_in(list(vocab)) if vocab else sa.true()
         rule = "invalid_date" if e.kind == "date" else "invalid_month"
         shape = "YYYYMMDD" if e.kind == "date" else "YYYYMM"
-        failed = sa.and_(text.is_not(None), listed, sa.not_(shape_ok))
+        failed = sa.and_(text.is_not(None), listed, parsed.is_(None))
         message = f"not a calendar {shape} value nor a sentinel of {name or '(none)'}"
+        keys = list(vocab)
+
+        def null_means_failed(stored: ColumnElement[Any]) -> ColumnElement[bool]:
+            trimmed = sa.func.trim(stored)
+            if not keys:
+                return trimmed.is_not(None)
+            return sa.and_(trimmed.is_not(None), trimmed.not_in(keys))
+
         if e.on_invalid == "null":
-            repaired = failed if guard is None else sa.and_(guard, failed)
-            self.repairs.append(Repair(rule, column, repaired, raw, f"{message}: set to NULL"))
+            if guard is None:
+                repair = Repair(
+                    rule, column, failed, raw, f"{message}: set to NULL", value, null_means_failed
+                )
+            else:
+                repair = Repair(
+                    rule, column, sa.and_(guard, failed), raw, f"{message}: set to NULL"
+                )
+            self.repairs.append(repair)
         else:
-            self._check(guard, failed, rule, column, raw, message)
+            self._check(guard, failed, rule, column, raw, message, value, null_means_failed)
         return Typed(value, EType.DATE)
 
     def _concat(self, e: ex.Concat, column: str, guard: ColumnElement[bool] | None) -> Typed:
@@ -471,11 +507,23 @@ class ExprCompiler:
             return sa.select(col).where(*conds).order_by(*order).limit(1).scalar_subquery()
 
         found = lookup(xw.c.canonical)
+        # Shown in quarantine; NULL exactly when the code is (text || NULL is NULL).
         shown = (
             code.sql
             if inst_sql is None
             else sa.func.coalesce(inst_sql, "").concat("/").concat(code.sql)
         )
+        if e.value == "canonical":
+            result = Typed(found, EType.TEXT)
+        elif e.value == "code":
+            result = Typed(sa.case((found.is_not(None), code.sql), else_=sa.null()), EType.TEXT)
+        else:
+            rate_col = xw.c.canonical_rate if xw_def.spec.rate_policy == "harmonize" else xw.c.rate
+            rate_type = EType.INT if xw_def.integral_rates else EType.NUMBER
+            result = Typed(sa.cast(lookup(rate_col), sa_type(rate_type)), rate_type)
+        # A canonical code or the code itself is NULL exactly when no entry matched (or there
+        # was no code); a rate may be NULL in an entry that matched, so it gets no shortcut.
+        shortcut = e.value in ("canonical", "code")
         self._check(
             guard,
             sa.and_(code.sql.is_not(None), found.is_(None)),
@@ -483,17 +531,13 @@ class ExprCompiler:
             column,
             shown,
             f"no entry for this code in crosswalk {e.name}",
+            result.sql if shortcut else None,
+            (lambda stored: stored.is_not(None)) if shortcut else None,
         )
         self.crosswalk_uses.append(
             CrosswalkUse(e.name, column, code.sql, inst_sql, self.checks[-1].failed)
         )
-        if e.value == "canonical":
-            return Typed(found, EType.TEXT)
-        if e.value == "code":
-            return Typed(sa.case((found.is_not(None), code.sql), else_=sa.null()), EType.TEXT)
-        rate_col = xw.c.canonical_rate if xw_def.spec.rate_policy == "harmonize" else xw.c.rate
-        rate_type = EType.INT if xw_def.integral_rates else EType.NUMBER
-        return Typed(sa.cast(lookup(rate_col), sa_type(rate_type)), rate_type)
+        return result
 
     # -- conditions ---------------------------------------------------------------------------
     def cond(

@@ -1,13 +1,22 @@
-"""The ``_row_hash`` of a transformed row: hex BLAKE2b-128 of its content columns.
+"""The ``_row_hash`` of a transformed row: a 128-bit hex digest of its content columns.
 
 Content columns are every column of ``xf_<table>`` but ``_run_id`` and ``_row_hash``, in the
-table's column order. The serialization is the compact JSON array of the values, with dates,
-datetimes and decimals tagged (``{"$date": "2003-02-28"}``, ``{"$decimal": "10"}``), the same
-convention as the staging row hash. Values are read back through the column types, so a row
-hashes the same on SQLite and PostgreSQL.
+table's column order. The hash exists so that a load can tell which target rows changed since
+the previous run: it is compared only with hashes the same staging engine computed, never across
+engines (a workspace that moves its staging to another engine reloads every row once).
 
-SQL has no portable BLAKE2b, so the hash is computed in a chunked Python pass over the rows
-(see ``tests/benchmarks`` for its cost).
+The engine computes it inside the statement that writes ``xf_<table>`` (:func:`sql_row_hash`), so
+no row travels through Python for it:
+
+- PostgreSQL: ``md5`` of the text form of ``ROW(...)`` of the values (dates and times formatted
+  explicitly, so the session's DateStyle cannot change a hash). The row's text form quotes empty
+  strings and leaves NULL empty, so ``''`` and NULL hash differently.
+- SQLite: BLAKE2b-128 of the ``repr`` of the tuple of stored values, through a deterministic
+  function registered on every SQLite connection (:mod:`transform.sqlfuncs`). ``repr`` tells
+  ``'5'``, ``5``, ``5.0``, ``''`` and ``None`` apart.
+
+:func:`row_hash` (BLAKE2b-128 of the compact JSON array, with dates and decimals tagged) is for
+the few rows the engine writes from Python (merge records, reference tables).
 """
 
 from __future__ import annotations
@@ -19,7 +28,21 @@ from decimal import Decimal
 from hashlib import blake2b
 from typing import Any
 
-__all__ = ["HASH_EXCLUDED", "row_hash"]
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from cutover.errors import ConfigError
+
+__all__ = [
+    "HASH_EXCLUDED",
+    "SQLITE_ROW_HASH",
+    "row_hash",
+    "sql_row_hash",
+    "sqlite_row_hash",
+]
+
+#: The name of the row-hash function registered on SQLite connections.
+SQLITE_ROW_HASH = "cutover_row_hash"
 
 HASH_EXCLUDED = frozenset({"_run_id", "_row_hash"})
 
@@ -43,3 +66,30 @@ def row_hash(values: Sequence[Any]) -> str:
     """Hex BLAKE2b-128 of the canonical serialization of ``values``."""
     data = _encode(list(values)).encode("utf-8", "surrogatepass")
     return blake2b(data, digest_size=16).hexdigest()
+
+
+def sqlite_row_hash(*values: Any) -> str:
+    """The SQLite row hash of stored values (registered by ``transform.sqlfuncs``)."""
+    return blake2b(repr(values).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _pg_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    if isinstance(value.type, sa.DateTime):
+        return sa.func.to_char(value, 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    if isinstance(value.type, sa.Date):
+        return sa.func.to_char(value, "YYYY-MM-DD")
+    return value
+
+
+def sql_row_hash(values: Sequence[ColumnElement[Any]], dialect: str) -> ColumnElement[str]:
+    """The row hash of ``values`` (the content columns, in order) as a SQL expression."""
+    if dialect == "postgresql":
+        row = sa.func.ROW(*[_pg_text(v) for v in values])
+        return sa.func.md5(sa.cast(row, sa.Text))
+    if dialect == "sqlite":
+        fn: ColumnElement[str] = sa.func.cutover_row_hash(*values, type_=sa.Text)
+        return fn
+    raise ConfigError(
+        f"the transform cannot run on a {dialect} staging database",
+        hint="point the workspace's staging database at SQLite or PostgreSQL",
+    )

@@ -5,9 +5,10 @@ Per target table, inside one transaction:
 1. one INSERT ... SELECT computes, for every source row the mapping's filter keeps, every target
    value, the batch, whether the row was merged, and one flag per check (date, number, flag,
    crosswalk, required value, orphan), into a working table ``xf__work``;
-2. a chunked Python pass over the rows that passed every check computes the registered Python
-   functions (the fallback) and the ``_row_hash``;
-3. one INSERT ... SELECT writes ``xf_<table>``; companion INSERT ... SELECTs write each failed
+2. only for a mapping that calls registered Python functions (the fallback for what SQL cannot
+   say), a chunked Python pass over the rows that passed every check computes them;
+3. one INSERT ... SELECT writes ``xf_<table>``, the engine computing each row's ``_row_hash``
+   (:mod:`transform.hashing`); companion INSERT ... SELECTs write each failed
    check to ``xf__quarantine``, each repaired cell of a written row (``on_invalid: null``) to
    ``xf__repair`` and each precedence disagreement to ``xf__disagreement``;
 4. the accounting is computed from what was written (:mod:`transform.accounting`) and must hold.
@@ -29,9 +30,10 @@ from cutover.logs import get_logger
 from transform import sqlfuncs as sf
 from transform.accounting import TableAccount, account_table, check_fanout
 from transform.checker import CompiledProject, compile_project
+from transform.compiler import Check, Repair
 from transform.crosswalks import materialize_crosswalks
 from transform.duplicates import run_duplicates
-from transform.hashing import HASH_EXCLUDED, row_hash
+from transform.hashing import HASH_EXCLUDED, sql_row_hash
 from transform.plan import PostCheck, TablePlan
 from transform.project import MappingProject
 from transform.worktables import passed, result_table, work_table
@@ -103,7 +105,7 @@ def run_transform(
             account = account_table(conn, compiled, plan, run_id)
             _index_probes(conn, compiled, plan)
             work_table(plan).drop(conn)
-            result_table(plan).drop(conn)
+            result_table(plan).drop(conn, checkfirst=True)
         table_result = TableResult(
             plan.name, account, disagreements, time.perf_counter() - started, python_seconds
         )
@@ -129,11 +131,14 @@ def _fill(
     conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str, chunk_rows: int
 ) -> float:
     """Steps 1-3 for one table; returns the seconds spent in the Python pass."""
+    sf.ensure_functions(conn)
     work = work_table(plan, compiled)
     res = result_table(plan, compiled)
     for t in (work, res):
         t.drop(conn, checkfirst=True)
-        t.create(conn)
+    work.create(conn)
+    if plan.fn_columns:
+        res.create(conn)
     xf = compiled.xf_tables[plan.name]
     driving = plan.driving
     select_cols: dict[str, Any] = {
@@ -143,13 +148,16 @@ def _fill(
         "_merged": sa.case((plan.merged, 1), else_=0) if plan.merged is not None else 0,
     }
     for i, c in enumerate(xf.columns):
-        if c.name in plan.values:
+        # The batch is computed once, into _batch; its c_ column stays empty.
+        if c.name in plan.values and c.name != "_batch":
             select_cols[f"c_{i}"] = plan.values[c.name]
     for i, check in enumerate(plan.checks):
-        select_cols[f"q_{i}"] = sa.case((check.failed, 1), else_=0)
+        select_cols[f"q_{i}"] = 0 if _deferred(plan, check) else sa.case((check.failed, 1), else_=0)
         select_cols[f"v_{i}"] = sa.cast(check.value, sa.Text) if check.value is not None else None
     for i, repair in enumerate(plan.repairs):
-        select_cols[f"r_{i}"] = sa.case((repair.repaired, 1), else_=0)
+        select_cols[f"r_{i}"] = (
+            0 if _deferred(plan, repair) else sa.case((repair.repaired, 1), else_=0)
+        )
         select_cols[f"rv_{i}"] = sa.cast(repair.value, sa.Text)
     for k in range(len(plan.post_checks)):
         select_cols[f"p_{k}"] = 0
@@ -163,13 +171,48 @@ def _fill(
     if plan.where is not None:
         sel = sel.where(sf.is_true(plan.where))
     conn.execute(work.insert().from_select(names, sel))
+    _deferred_checks(conn, compiled, plan, work)
     check_fanout(conn, plan, work)
     _post_checks(conn, compiled, plan, work)
-    python_seconds = _python_pass(conn, compiled, plan, work, res, chunk_rows)
+    python_seconds = _python_pass(conn, plan, work, res, chunk_rows) if plan.fn_columns else 0.0
     _insert_xf(conn, compiled, plan, work, res)
     _quarantine(conn, compiled, plan, work, res, run_id)
     _repairs(conn, compiled, plan, work, res, run_id)
     return python_seconds
+
+
+def _deferred(plan: TablePlan, check: Check | Repair) -> bool:
+    """Whether ``check`` is decided on the stored values (see ``Check.failed_if_null``): only
+    when the expression it accompanies is its column's whole value."""
+    return (
+        check.failed_if_null is not None
+        and check.produced is not None
+        and plan.values.get(check.column) is check.produced
+    )
+
+
+def _deferred_checks(
+    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table
+) -> None:
+    """Set the flags of the deferred checks and repairs in one pass over the working table:
+    failed where the column came out NULL from a non-empty input."""
+    xf = compiled.xf_tables[plan.name]
+    index = {c.name: i for i, c in enumerate(xf.columns)}
+    flags: dict[str, sa.ColumnElement[Any]] = {}
+    nulls: list[sa.ColumnElement[bool]] = []
+    items: list[tuple[str, str, int, Check | Repair]] = [
+        ("q", "v", i, c) for i, c in enumerate(plan.checks)
+    ]
+    items += [("r", "rv", i, c) for i, c in enumerate(plan.repairs)]
+    for flag, stored, i, check in items:
+        if not _deferred(plan, check) or check.failed_if_null is None:
+            continue
+        value = work.c[f"c_{index[check.column]}"]
+        failed = sa.and_(value.is_(None), check.failed_if_null(work.c[f"{stored}_{i}"]))
+        flags[f"{flag}_{i}"] = sa.case((failed, 1), else_=work.c[f"{flag}_{i}"])
+        nulls.append(value.is_(None))
+    if flags:
+        conn.execute(work.update().where(sa.or_(*nulls)).values(flags))
 
 
 def _repairs(
@@ -183,7 +226,7 @@ def _repairs(
     """Record each cell set to NULL by ``on_invalid: null`` in a row that was written."""
     table = compiled.outputs.repair
     names = [c.name for c in table.columns]
-    written = work.join(res, work.c._pos == res.c._pos)
+    written, ok = _written(plan, work, res)
     for i, repair in enumerate(plan.repairs):
         sel = (
             sa.select(
@@ -198,7 +241,7 @@ def _repairs(
                 sa.literal(repair.message),
             )
             .select_from(written)
-            .where(work.c[f"r_{i}"] == 1, res.c.e_rule.is_(None))
+            .where(work.c[f"r_{i}"] == 1, ok)
         )
         conn.execute(table.insert().from_select(names, sel))
 
@@ -219,6 +262,11 @@ def _post_checks(
             ]
             failed = sa.and_(values[0].is_(None), *explained)
         else:
+            if check.parent is None:
+                # The parent rows are this table's own: index their key in the working table,
+                # or each row's probe scans the whole table (quadratic in the table's size).
+                keys = [work.c[f"c_{index[pc]}"] for pc in check.parent_columns]
+                sa.Index(f"ix_{work.name}_p{k}"[:60], *keys).create(conn)
             match = _parent_match(plan, work, index, check, k, values)
             failed = sa.and_(*[v.is_not(None) for v in values], sa.not_(match))
         shown = sa.cast(values[0], sa.Text) if len(values) == 1 else sa.literal("composite")
@@ -264,33 +312,29 @@ def _as_sql(value: Any) -> Any:
     return value
 
 
+def _written(
+    plan: TablePlan, work: sa.Table, res: sa.Table
+) -> tuple[sa.FromClause, sa.ColumnElement[bool]]:
+    """Where the rows written to ``xf_<table>`` are, and the condition that picks them: the rows
+    that passed every check, less (for a table with Python functions) those a function failed."""
+    if plan.fn_columns:
+        return work.join(res, work.c._pos == res.c._pos), res.c.e_rule.is_(None)
+    return work, passed(work, plan)
+
+
 def _python_pass(
     conn: sa.Connection,
-    compiled: CompiledProject,
     plan: TablePlan,
     work: sa.Table,
     res: sa.Table,
     chunk_rows: int,
 ) -> float:
-    """Registered functions and row hashes over the rows that passed every SQL check."""
+    """The registered Python functions over the rows that passed every SQL check, chunked;
+    returns the seconds spent. Only tables whose mapping calls a function have this pass."""
     started = time.perf_counter()
-    xf = compiled.xf_tables[plan.name]
-    fn_index = {fn.column: j for j, fn in enumerate(plan.fn_columns)}
-    hashed = [(i, c.name) for i, c in enumerate(xf.columns) if c.name not in HASH_EXCLUDED]
-    # Read only what the pass needs, as plain tuples: position, then each hashed column's stored
-    # value (a function column's is computed here), then the functions' arguments.
-    stored = [n for i, n in hashed if n not in fn_index]
-    read = [
-        work.c._pos,
-        *[
-            work.c._batch if n == "_batch" else work.c[f"c_{i}"]
-            for i, n in hashed
-            if n not in fn_index
-        ],
-    ]
     arg_names = [a for fn in plan.fn_columns for a in fn.args]
-    read += [work.c[a] for a in arg_names]
-    arg_at = {a: 1 + len(stored) + k for k, a in enumerate(arg_names)}
+    read = [work.c._pos, *[work.c[a] for a in arg_names]]
+    arg_at = {a: 1 + k for k, a in enumerate(arg_names)}
     ok = passed(work, plan)
     last = -1
     while True:
@@ -308,18 +352,8 @@ def _python_pass(
                 "e_val": None,
                 "e_msg": None,
             }
-            fn_values = _call_functions(plan, row, arg_at, record) if plan.fn_columns else []
-            for j, value in enumerate(fn_values):
+            for j, value in enumerate(_call_functions(plan, row, arg_at, record)):
                 record[f"f_{j}"] = value
-            values: list[Any] = []
-            at = 1
-            for _i, name in hashed:
-                if name in fn_index:
-                    values.append(fn_values[fn_index[name]])
-                else:
-                    values.append(row[at])
-                    at += 1
-            record["_row_hash"] = row_hash(values)
             out.append(record)
         conn.execute(res.insert(), out)
         last = rows[-1][0]
@@ -357,26 +391,22 @@ def _call_functions(
 def _insert_xf(
     conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table, res: sa.Table
 ) -> None:
+    """Write ``xf_<table>``; the engine computes each row's hash in the same statement."""
     xf = compiled.xf_tables[plan.name]
     fn_index = {fn.column: j for j, fn in enumerate(plan.fn_columns)}
-    cols: list[Any] = []
-    names: list[str] = []
+    values: dict[str, Any] = {}
     for i, c in enumerate(xf.columns):
-        names.append(c.name)
-        if c.name == "_row_hash":
-            cols.append(res.c._row_hash)
-        elif c.name == "_batch":
-            cols.append(work.c._batch)
+        if c.name == "_batch":
+            values[c.name] = work.c._batch
         elif c.name in fn_index:
-            cols.append(res.c[f"f_{fn_index[c.name]}"])
-        else:
-            cols.append(work.c[f"c_{i}"])
-    sel = (
-        sa.select(*cols)
-        .select_from(work.join(res, work.c._pos == res.c._pos))
-        .where(res.c.e_rule.is_(None))
-    )
-    conn.execute(xf.insert().from_select(names, sel))
+            values[c.name] = res.c[f"f_{fn_index[c.name]}"]
+        elif c.name != "_row_hash":
+            values[c.name] = work.c[f"c_{i}"]
+    content = [v for name, v in values.items() if name not in HASH_EXCLUDED]
+    values["_row_hash"] = sql_row_hash(content, conn.dialect.name)
+    written, ok = _written(plan, work, res)
+    sel = sa.select(*values.values()).select_from(written).where(ok)
+    conn.execute(xf.insert().from_select(list(values), sel))
 
 
 def _quarantine(
@@ -414,12 +444,13 @@ def _quarantine(
             sa.literal(post.message),
         ).where(work.c[f"p_{k}"] == 1, work.c._merged == 0)
         conn.execute(q.insert().from_select(names, sel))
-    sel = (
-        sa.select(*head, res.c.e_rule, res.c.e_col, res.c.e_val, res.c.e_msg)
-        .select_from(work.join(res, work.c._pos == res.c._pos))
-        .where(res.c.e_rule.is_not(None))
-    )
-    conn.execute(q.insert().from_select(names, sel))
+    if plan.fn_columns:
+        sel = (
+            sa.select(*head, res.c.e_rule, res.c.e_col, res.c.e_val, res.c.e_msg)
+            .select_from(work.join(res, work.c._pos == res.c._pos))
+            .where(res.c.e_rule.is_not(None))
+        )
+        conn.execute(q.insert().from_select(names, sel))
 
 
 def _disagreements(
@@ -442,6 +473,7 @@ def _disagreements(
         "primary_value",
         "secondary_value",
     ]
+    written, ok = _written(plan, work, res)
     for i, (p, _primary, _secondary, _key) in enumerate(plan.precedence):
         pp, ps = work.c[f"pp_{i}"], work.c[f"ps_{i}"]
         sel = (
@@ -458,8 +490,8 @@ def _disagreements(
                 pp,
                 ps,
             )
-            .select_from(work.join(res, work.c._pos == res.c._pos))
-            .where(res.c.e_rule.is_(None), pp.is_not(None), sa.or_(ps.is_(None), pp != ps))
+            .select_from(written)
+            .where(ok, pp.is_not(None), sa.or_(ps.is_(None), pp != ps))
         )
         conn.execute(d.insert().from_select(names, sel))
     # Counted, not taken from rowcount (which a driver may not report for INSERT ... SELECT).

@@ -1,27 +1,82 @@
 """Legacy-aware parsing in SQL, portable across SQLite and PostgreSQL.
 
 The few operations the two dialects spell differently are SQLAlchemy constructs compiled per
-dialect (``@compiles``): "only digits" and "eight digits to a date". Everything else (calendar
-validity with days per month and leap years, sentinels, trimming) is plain portable SQL built
-here, so a row's validity is decided inside the database, never in a Python loop.
+dialect (``@compiles``): "only digits", "a real calendar day" and "eight digits to a date".
+Everything else (sentinels, trimming) is plain portable SQL built here, so a row's validity is
+decided inside the database, never in a Python loop over fetched rows.
+
+PostgreSQL decides calendar validity with portable arithmetic (days per month, leap years).
+SQLite has no strict date parser, and the same arithmetic costs it a dozen string functions per
+value; so on SQLite a strict parser is registered as an engine function (``cutover_yyyymmdd``),
+called inside the statement like any built-in one. :func:`register_sqlite_functions` registers
+it, and the row hash of :mod:`transform.hashing`, on every SQLite connection SQLAlchemy opens
+once this module is imported.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from transform.hashing import SQLITE_ROW_HASH, sqlite_row_hash
+
+#: The strict YYYYMMDD parser registered on SQLite connections.
+SQLITE_YYYYMMDD = "cutover_yyyymmdd"
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _yyyymmdd(text: object) -> str | None:
+    """``'20030228'`` -> ``'2003-02-28'``; anything but eight ASCII digits naming a real day
+    (year 1 or later) -> None. The ISO text is how SQLite stores a date."""
+    if not isinstance(text, str) or len(text) != 8 or not text.isascii() or not text.isdigit():
+        return None
+    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
+    if year < 1 or not 1 <= month <= 12 or day < 1:
+        return None
+    if day > _DAYS_IN_MONTH[month]:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        if not (month == 2 and day == 29 and leap):
+            return None
+    return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+
+
+def register_sqlite_functions(dbapi_conn: sqlite3.Connection) -> None:
+    """Register the engine functions the compiled mappings call on SQLite."""
+    dbapi_conn.create_function(SQLITE_YYYYMMDD, 1, _yyyymmdd, deterministic=True)
+    dbapi_conn.create_function(SQLITE_ROW_HASH, -1, sqlite_row_hash, deterministic=True)
+
+
+def ensure_functions(conn: sa.Connection) -> None:
+    """Register the engine functions on ``conn`` if it is SQLite (for a connection opened
+    before this module was imported; registering again is harmless)."""
+    driver = conn.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        register_sqlite_functions(driver)
+
+
+@event.listens_for(sa.engine.Engine, "connect")
+def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        register_sqlite_functions(dbapi_conn)
+
+
 __all__ = [
+    "SQLITE_YYYYMMDD",
     "all_digits",
     "blank_to_null",
+    "ensure_functions",
     "flag_value",
     "is_true",
     "name_key",
+    "parse_yyyymmdd",
+    "register_sqlite_functions",
     "valid_yyyymmdd",
     "yyyymmdd_to_date",
 ]
@@ -84,8 +139,7 @@ def _int(text: ColumnElement[Any]) -> ColumnElement[int]:
     return sa.cast(text, sa.Integer)
 
 
-def valid_yyyymmdd(text: ColumnElement[Any]) -> ColumnElement[bool]:
-    """True when ``text`` is eight digits naming a real calendar day (20030231 is not)."""
+def _portable_valid_yyyymmdd(text: ColumnElement[Any]) -> ColumnElement[bool]:
     year = _int(sa.func.substr(text, 1, 4))
     month = _int(sa.func.substr(text, 5, 2))
     day = _int(sa.func.substr(text, 7, 2))
@@ -102,6 +156,47 @@ def valid_yyyymmdd(text: ColumnElement[Any]) -> ColumnElement[bool]:
     # The outer CASE keeps the casts away from text that is not eight digits.
     shape = sa.and_(sa.func.length(text) == 8, all_digits(text))
     return sa.case((shape, calendar), else_=0) == 1
+
+
+class valid_yyyymmdd(FunctionElement[bool]):  # noqa: N801 - SQL function naming
+    """True when the text is eight digits naming a real calendar day (20030231 is not)."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    name = "valid_yyyymmdd"
+
+
+@compiles(valid_yyyymmdd)
+def _valid_default(element: valid_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return compiler.process(_portable_valid_yyyymmdd(arg), **kw)
+
+
+@compiles(valid_yyyymmdd, "sqlite")
+def _valid_sqlite(element: valid_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"({SQLITE_YYYYMMDD}({compiler.process(arg, **kw)}) IS NOT NULL)"
+
+
+class parse_yyyymmdd(FunctionElement[Any]):  # noqa: N801 - SQL function naming
+    """An eight-digit ``YYYYMMDD`` text as a date; NULL when it is not a real calendar day."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "parse_yyyymmdd"
+
+
+@compiles(parse_yyyymmdd)
+def _parse_default(element: parse_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    parsed = sa.case((valid_yyyymmdd(arg), yyyymmdd_to_date(arg)), else_=sa.null())
+    return compiler.process(parsed, **kw)
+
+
+@compiles(parse_yyyymmdd, "sqlite")
+def _parse_sqlite(element: parse_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"{SQLITE_YYYYMMDD}({compiler.process(arg, **kw)})"
 
 
 def name_key(raw: ColumnElement[Any]) -> ColumnElement[str]:

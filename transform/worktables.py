@@ -4,9 +4,10 @@
 whether it was merged, each target value (``c_<i>`` by xf column position), each check's flag
 and offending value (``q_<i>``, ``v_<i>``), each repair's flag and raw value (``r_<i>``,
 ``rv_<i>``), the Python functions' arguments (``a_<j>``) and the
-precedence values (``pp_``/``ps_``/``pk_``). ``_res`` holds the Python pass's output per row:
-the row hash, function values (``f_<j>``) and a function failure if any. Both are dropped at
-the end of the table's transaction.
+precedence values (``pp_``/``ps_``/``pk_``). ``_res`` exists only for a table whose mapping
+calls registered Python functions: it holds the Python pass's output per row, the function
+values (``f_<j>``) and a function failure if any. Both are dropped at the end of the table's
+transaction.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ def work_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.T
 def result_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.Table:
     cols: list[sa.Column[Any]] = [
         sa.Column("_pos", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("_row_hash", sa.Text),
         sa.Column("e_rule", sa.Text),
         sa.Column("e_col", sa.Text),
         sa.Column("e_val", sa.Text),
