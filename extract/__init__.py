@@ -2,8 +2,9 @@
 
 Sources implement :class:`Source` and register by kind with :func:`register_source`; the built-in
 kinds are ``sqlalchemy``, ``odbc``, ``delimited`` and ``fixed_width``. :func:`extract_sources`
-stages tables (see ``extract.staging`` for the staging layout), :func:`verify_sources` proves
-staging matches the source, :func:`profile_table` profiles a table for ``cutover inspect``.
+stages tables (see ``extract.staging`` for the staging layout; when source and staging are both
+SQLite, ``extract.engine`` has SQLite copy the rows), :func:`verify_sources` proves staging
+matches the source, :func:`profile_table` profiles a table for ``cutover inspect``.
 """
 
 from extract.base import (

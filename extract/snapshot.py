@@ -10,11 +10,18 @@ Per table, the decision is made from the staging catalogue before any row moves:
   continued directly;
 - staged and complete: fingerprint the source (count and checksum, streaming, read only); equal,
   do nothing (``unchanged``); different, re-stage it (``changed``).
+
+Rows are copied, and fingerprints computed, by the database engine itself when source and staging
+are both SQLite (``extract.engine``), otherwise by reading chunks into Python and inserting them
+(the generic path). Both stage the same rows, positions, keys, hashes and checksums, and both
+commit each chunk with its checkpoint; a table the engine cannot copy as the generic path would
+continues on the generic path from its last checkpoint.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import operator
 import time
@@ -29,7 +36,8 @@ from cutover.logs import get_logger
 from cutover.runs import Run
 from cutover.settings import Settings
 from extract.base import Checkpoint, Row, Source, TableInfo
-from extract.hashing import EMPTY_CHECKSUM, Fingerprint, combine, row_digest, to_hex
+from extract.engine import EngineCopy, EngineUnsuitableError, open_engine_copy
+from extract.hashing import EMPTY_CHECKSUM, Fingerprint, combine, row_digest, row_hash, to_hex
 from extract.retry import RetryPolicy, retrying, translate
 from extract.selection import open_plan
 from extract.staging import CheckpointState, Staging, columns_signature, staged_table_name
@@ -54,6 +62,9 @@ class TableResult:
     written: int
     #: The staged fingerprint before this run, when there was one.
     previous: Fingerprint | None = None
+    #: Who copied the rows written: ``engine`` (the staging database itself, see
+    #: ``extract.engine``), ``python`` (the generic path), or both when the engine handed over.
+    method: str = "python"
 
 
 def fingerprint(
@@ -70,8 +81,7 @@ def fingerprint(
             take: Sequence[Row] = chunk
             if limit is not None and rows + len(chunk) > limit:
                 take = chunk[: limit - rows]
-            for row in take:
-                checksum = combine(checksum, row_digest(row))
+            checksum = combine(checksum, sum(map(row_digest, take)))
             rows += len(take)
             if take and info.key:
                 last_key = info.key_of(take[-1])
@@ -128,54 +138,120 @@ def stage_table(
     cp = staging.checkpoint(stg_name)
     previous = state.fingerprint if state is not None and state.status != "extracting" else None
 
-    status: str
-    if cp is not None and cp.columns_sig == sig and staging.exists(stg_name):
-        status = cp.start_status if cp.run_id == run_id else "resumed"
-        if cp.run_id != run_id:
-            prefix, last_key = fingerprint(source, info, chunk_rows=chunk_rows, limit=cp.position)
-            if prefix != Fingerprint(cp.position, cp.checksum) or last_key != cp.last_key:
-                cp = None
-                status = "changed"
-    elif state is not None and state.status != "extracting" and state.columns_sig == sig:
-        current, _ = fingerprint(source, info, chunk_rows=chunk_rows)
-        if current == state.fingerprint:
-            staging.mark_unchanged(stg_name)
-            return TableResult(
-                source.name,
-                info.name,
-                stg_name,
-                current.rows,
-                current.checksum,
-                "unchanged",
-                time.perf_counter() - started,
-                0,
-                previous,
+    def result(rows: int, checksum: str, status: str, written: int, method: str) -> TableResult:
+        seconds = time.perf_counter() - started
+        return TableResult(
+            source.name, info.name, stg_name, rows, checksum, status, seconds, written, previous,
+            method,
+        )  # fmt: skip
+
+    with open_engine_copy(staging, source, info) as engine:
+        measured_by: list[str] = []
+
+        def measure(limit: int | None) -> tuple[Fingerprint, tuple[Any, ...] | None]:
+            found = engine.fingerprint(limit=limit) if engine is not None else None
+            if found is not None:
+                measured_by.append("engine")
+                return found
+            measured_by.append("python")
+            return fingerprint(source, info, chunk_rows=chunk_rows, limit=limit)
+
+        status: str
+        if cp is not None and cp.columns_sig == sig and staging.exists(stg_name):
+            status = cp.start_status if cp.run_id == run_id else "resumed"
+            if cp.run_id != run_id:
+                prefix, last_key = measure(cp.position)
+                if prefix != Fingerprint(cp.position, cp.checksum) or last_key != cp.last_key:
+                    cp = None
+                    status = "changed"
+        elif state is not None and state.status != "extracting" and state.columns_sig == sig:
+            current, _ = measure(None)
+            if current == state.fingerprint:
+                staging.mark_unchanged(stg_name)
+                return result(current.rows, current.checksum, "unchanged", 0, measured_by[-1])
+            cp = None
+            status = "changed"
+        else:
+            cp = None
+            status = "new" if state is None else "changed"
+
+        if cp is None:
+            staging.begin_table(
+                table, source=source.name, info=info, run_id=run_id, start_status=status
             )
-        cp = None
-        status = "changed"
-    else:
-        cp = None
-        status = "new" if state is None else "changed"
+            cp = CheckpointState(stg_name, run_id, 0, None, EMPTY_CHECKSUM, sig, status)
+        # Rows staged from here on, and the checkpoints after them, belong to this run.
+        cp = dataclasses.replace(cp, run_id=run_id)
 
-    if cp is None:
-        start_status = status
-        staging.begin_table(
-            table, source=source.name, info=info, run_id=run_id, start_status=start_status
+        done = False
+        written = 0
+        methods: list[str] = []
+        if engine is not None:
+            done, cp, written = _engine_chunks(engine, table, cp, chunk_rows, on_progress)
+            if done or written:
+                methods.append("engine")
+    if not done:
+        cp, more = _python_chunks(staging, source, info, table, cp, chunk_rows, on_progress)
+        written += more
+        methods.append("python")
+
+    final = Fingerprint(cp.position, cp.checksum)
+    staging.finish_table(
+        stg_name, source=source.name, info=info, run_id=run_id, fingerprint=final, status=status
+    )
+    return result(final.rows, final.checksum, status, written, "+".join(methods))
+
+
+def _engine_chunks(
+    engine: EngineCopy,
+    table: sa.Table,
+    cp: CheckpointState,
+    chunk_rows: int,
+    on_progress: ProgressFn | None,
+) -> tuple[bool, CheckpointState, int]:
+    """Copy chunks by the engine; ``(finished, last checkpoint, rows written)``."""
+    written = 0
+    latest = cp
+    try:
+        for latest, added in engine.chunks(table, cp, chunk_rows=chunk_rows):
+            written += added
+            if on_progress is not None:
+                on_progress(latest.stg_table, latest.position)
+    except EngineUnsuitableError as exc:
+        get_logger("extract").info(
+            "engine_copy_handed_over",
+            stg_table=latest.stg_table,
+            position=latest.position,
+            reason=str(exc),
         )
-        cp = CheckpointState(stg_name, run_id, 0, None, EMPTY_CHECKSUM, sig, start_status)
+        return False, latest, written
+    return True, latest, written
 
+
+def _python_chunks(
+    staging: Staging,
+    source: Source,
+    info: TableInfo,
+    table: sa.Table,
+    cp: CheckpointState,
+    chunk_rows: int,
+    on_progress: ProgressFn | None,
+) -> tuple[CheckpointState, int]:
+    """Read chunks into Python after ``cp``, hash and insert them; the last checkpoint and the
+    rows written."""
     position = cp.position
     checksum = int(cp.checksum, 16)
     last_key = cp.last_key
     written = 0
+    run_id = cp.run_id
     get_key = _key_getter(info)
     after = Checkpoint(position, last_key) if position else None
     with contextlib.closing(source.read(info, chunk_rows=chunk_rows, after=after)) as chunks:
         for chunk in chunks:
             staged: list[Row] = []
             for row in chunk:
-                digest = row_digest(row)
-                checksum = combine(checksum, digest)
+                digest, hexed = row_hash(row)
+                checksum += digest
                 if get_key is None:
                     src_key = str(position)
                 else:
@@ -184,31 +260,23 @@ def stage_table(
                         raise _bad_key(info, key, position)
                     src_key = "|".join(map(str, key))
                     last_key = key
-                staged.append((*row, run_id, position, src_key, to_hex(digest)))
+                staged.append((*row, run_id, position, src_key, hexed))
                 position += 1
-            new_cp = CheckpointState(
-                stg_name, run_id, position, last_key, to_hex(checksum), sig, cp.start_status
+            checksum = combine(checksum, 0)
+            cp = CheckpointState(
+                cp.stg_table,
+                run_id,
+                position,
+                last_key,
+                to_hex(checksum),
+                cp.columns_sig,
+                cp.start_status,
             )
-            staging.write_chunk(table, staged, new_cp, source=source.name, source_table=info.name)
+            staging.write_chunk(table, staged, cp, source=source.name, source_table=info.name)
             written += len(staged)
             if on_progress is not None:
-                on_progress(stg_name, position)
-
-    result = Fingerprint.of(position, checksum)
-    staging.finish_table(
-        stg_name, source=source.name, info=info, run_id=run_id, fingerprint=result, status=status
-    )
-    return TableResult(
-        source.name,
-        info.name,
-        stg_name,
-        result.rows,
-        result.checksum,
-        status,
-        time.perf_counter() - started,
-        written,
-        previous,
-    )
+                on_progress(cp.stg_table, position)
+    return cp, written
 
 
 def _stage_once(
@@ -281,6 +349,7 @@ def extract_sources(
                         written=result.written,
                         checksum=result.checksum,
                         status=result.status,
+                        method=result.method,
                         seconds=round(result.seconds, 3),
                     )
                     results.append(result)

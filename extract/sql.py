@@ -4,13 +4,19 @@ Columns are selected untyped, so SQLAlchemy applies no conversion: a ``CHAR(9)``
 its padding, a SQLite ``DATE`` column comes back as the text it holds. The column kind (which
 staging column type to use) follows the declared type; on SQLite, whose values are dynamically
 typed, declared dates, numerics and booleans are staged as text, the way SQLite stores them.
+
+On SQLite the rows are fetched from the driver's cursor as the tuples it makes (the same values
+SQLAlchemy would hand over, without a result row object per row), and :attr:`sqlite_file` names
+the database file, so staging on SQLite can attach it (see ``extract.engine``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Generator, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +28,7 @@ from extract.base import Checkpoint, Column, ColumnKind, Row, TableInfo, registe
 from extract.retry import translate
 from extract.selection import pick_key, pick_tables
 
-__all__ = ["SqlAlchemySource", "keyset_after"]
+__all__ = ["SqlAlchemySource", "driver_chunks", "keyset_after"]
 
 _KINDS: dict[type, ColumnKind] = {
     str: "text",
@@ -76,6 +82,21 @@ class SqlAlchemySource:
             ) from exc
         self._dialect = self._engine.dialect.name
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file this source reads, when it is one reached by a file path.
+
+        ``None`` for other databases, in-memory databases and ``uri=true`` URLs.
+        """
+        dialect = self._engine.dialect
+        if dialect.name != "sqlite" or dialect.driver != "pysqlite":
+            return None
+        args, options = dialect.create_connect_args(self._engine.url)
+        filename = str(args[0]) if args else ":memory:"
+        if options.get("uri") or filename in ("", ":memory:"):
+            return None
+        return Path(filename)
+
     def tables(self) -> list[str]:
         try:
             available = sa.inspect(self._engine).get_table_names()
@@ -120,16 +141,38 @@ class SqlAlchemySource:
                 query = query.offset(after.position)
         try:
             with self._engine.connect() as conn:
+                if self._dialect == "sqlite":
+                    yield from driver_chunks(conn, query, chunk_rows)
+                    return
                 result = conn.execution_options(
                     stream_results=True, max_row_buffer=chunk_rows
                 ).execute(query)
                 for part in result.partitions(chunk_rows):
                     yield [tuple(r) for r in part]
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
             raise translate(exc, source=self.name, table=table.name, action="read") from exc
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def driver_chunks(
+    conn: sa.Connection, query: sa.Select[Any], chunk_rows: int
+) -> Generator[list[Row], None, None]:
+    """The query's rows in chunks straight from the driver's cursor, as the tuples it makes.
+
+    Only for a driver that fetches as it goes (SQLite's does) and columns SQLAlchemy would not
+    convert: no result row objects are made, and the values are the same.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(chunk_rows):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def _factory(name: str, settings: SourceSettings) -> SqlAlchemySource:

@@ -3,6 +3,9 @@
 For source ``S`` table ``T`` the staged table is ``stg_<s>_<t>`` (lower case, other characters
 than letters, digits and ``_`` replaced by ``_``): the source's columns with their source names
 and raw values, then ``_run_id``, ``_src_pos`` (primary key), ``_src_key`` and ``_row_hash``.
+On SQLite ``_src_pos`` is declared ``INTEGER``, which makes it the table's rowid: no separate
+index to maintain, and a row inserted without a position gets the next one (see
+``extract.engine``).
 
 ``_stg_tables`` (one row per staged table): ``stg_table`` (primary key), ``source``,
 ``source_table``, ``run_id`` (the run that last staged it), ``row_count``, ``checksum``,
@@ -36,6 +39,7 @@ from cutover.errors import ExtractError
 from extract.base import ColumnKind, Row, TableInfo
 from extract.hashing import Fingerprint
 from extract.retry import translate
+from extract.sql import driver_chunks
 
 __all__ = [
     "CHECKPOINTS_TABLE",
@@ -62,8 +66,15 @@ _TYPES: dict[ColumnKind, Any] = {
     "binary": sa.LargeBinary,
     "boolean": sa.Boolean,
 }
-#: Kinds the driver stores as they are, so chunks can bypass SQLAlchemy's per-value processing.
-_DRIVER_KINDS = frozenset({"text", "integer", "float"})
+#: ``_src_pos``: exactly ``INTEGER`` on SQLite, so that it is the rowid.
+_POSITION = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _stored_as_is(table: sa.Table) -> bool:
+    """Every column is text or a number, which the driver stores and returns unconverted."""
+    return all(
+        isinstance(c.type, sa.Text | sa.BigInteger | sa.Double | sa.String) for c in table.columns
+    )
 
 
 def staged_table_name(source: str, table: str) -> str:
@@ -158,7 +169,7 @@ class Staging:
             sa.MetaData(),
             *(sa.Column(c.name, _TYPES[c.kind], quote=True) for c in info.columns),
             sa.Column("_run_id", sa.Text, nullable=False),
-            sa.Column("_src_pos", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("_src_pos", _POSITION, primary_key=True, autoincrement=False),
             sa.Column("_src_key", sa.Text, nullable=False),
             sa.Column("_row_hash", sa.String(32), nullable=False),
         )
@@ -205,7 +216,7 @@ class Staging:
         with self.engine.begin() as conn:
             table.drop(conn, checkfirst=True)
             table.create(conn)
-            self._put_checkpoint(
+            self.put_checkpoint(
                 conn,
                 CheckpointState(
                     table.name, run_id, 0, None, "0" * 32, columns_signature(info), start_status
@@ -235,7 +246,30 @@ class Staging:
         """Insert staged rows (source values then the four meta columns) and move the checkpoint."""
         with self.engine.begin() as conn:
             self._insert(conn, table, rows)
-            self._put_checkpoint(conn, checkpoint, source=source, source_table=source_table)
+            self.put_checkpoint(conn, checkpoint, source=source, source_table=source_table)
+
+    def put_checkpoint(
+        self, conn: Connection, cp: CheckpointState, *, source: str, source_table: str
+    ) -> None:
+        """Replace the table's checkpoint, inside the caller's transaction on ``conn``."""
+        t = self.checkpoints_t
+        conn.execute(sa.delete(t).where(t.c.stg_table == cp.stg_table))
+        conn.execute(
+            sa.insert(t).values(
+                stg_table=cp.stg_table,
+                source=source,
+                source_table=source_table,
+                run_id=cp.run_id,
+                position=cp.position,
+                last_key=None
+                if cp.last_key is None
+                else json.dumps(list(cp.last_key), default=str),
+                checksum=cp.checksum,
+                columns_sig=cp.columns_sig,
+                start_status=cp.start_status,
+                updated_at=_now(),
+            )
+        )
 
     def finish_table(
         self,
@@ -274,6 +308,9 @@ class Staging:
         """The staged rows in ``_src_pos`` order, all columns, in bounded chunks."""
         query = sa.select(table).order_by(table.c._src_pos)
         with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite" and _stored_as_is(table):
+                yield from driver_chunks(conn, query, chunk_rows)
+                return
             result = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows).execute(
                 query
             )
@@ -291,10 +328,7 @@ class Staging:
         dialect = conn.dialect
         cols = ", ".join(dialect.identifier_preparer.quote(c.name) for c in table.columns)
         name = dialect.identifier_preparer.quote(table.name)
-        raw_ok = all(
-            isinstance(c.type, sa.Text | sa.BigInteger | sa.Double | sa.String)
-            for c in table.columns
-        )
+        raw_ok = _stored_as_is(table)
         if dialect.name == "postgresql" and dialect.driver == "psycopg":
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
@@ -317,28 +351,6 @@ class Staging:
         else:
             keys = [c.key for c in table.columns]
             conn.execute(table.insert(), [dict(zip(keys, r, strict=True)) for r in rows])
-
-    def _put_checkpoint(
-        self, conn: Connection, cp: CheckpointState, *, source: str, source_table: str
-    ) -> None:
-        t = self.checkpoints_t
-        conn.execute(sa.delete(t).where(t.c.stg_table == cp.stg_table))
-        conn.execute(
-            sa.insert(t).values(
-                stg_table=cp.stg_table,
-                source=source,
-                source_table=source_table,
-                run_id=cp.run_id,
-                position=cp.position,
-                last_key=None
-                if cp.last_key is None
-                else json.dumps(list(cp.last_key), default=str),
-                checksum=cp.checksum,
-                columns_sig=cp.columns_sig,
-                start_status=cp.start_status,
-                updated_at=_now(),
-            )
-        )
 
     def _put_state(
         self,

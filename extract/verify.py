@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from cutover.logs import get_logger
 from cutover.settings import Settings
 from extract.base import Row, Source, TableInfo
-from extract.hashing import Fingerprint, combine, row_digest, to_hex
+from extract.hashing import Fingerprint, combine, row_digest, row_hash, to_hex
 from extract.retry import RetryPolicy, retrying, translate
 from extract.selection import open_plan
 from extract.staging import Staging, staged_table_name
@@ -35,13 +35,6 @@ class _Bucket:
     checksum: int = 0
     first_key: str | None = None
     last_key: str | None = None
-
-    def add(self, digest: int, key: str) -> None:
-        if self.rows == 0:
-            self.first_key = key
-        self.rows += 1
-        self.checksum = combine(self.checksum, digest)
-        self.last_key = key
 
 
 @dataclass(frozen=True)
@@ -79,23 +72,46 @@ class TableVerification:
         )
 
 
-def _key_text(info: TableInfo, row: Row, position: int) -> str:
-    return "|".join(str(v) for v in info.key_of(row)) if info.key else str(position)
+def _key_text(info: TableInfo) -> Callable[[Any, int], str]:
+    """A source row's key as staged (``_src_key``): key values joined by ``|``, or the position."""
+    indexes = info.key_indexes
+    if not indexes:
+        return lambda _row, position: str(position)
+    return lambda row, _position: "|".join(str(row[i]) for i in indexes)
 
 
-def _source_rows(source: Source, info: TableInfo, chunk_rows: int) -> Iterator[tuple[int, str]]:
-    position = 0
+def _staged_key(key: Any, _position: int) -> str:
+    return str(key)
+
+
+def _source_rows(source: Source, info: TableInfo, chunk_rows: int) -> Iterator[tuple[int, Row]]:
     with contextlib.closing(source.read(info, chunk_rows=chunk_rows)) as chunks:
         for chunk in chunks:
             for row in chunk:
-                yield row_digest(row), _key_text(info, row, position)
-                position += 1
+                yield row_digest(row), row
 
 
-def _buckets(pairs: Iterator[tuple[int, str]], chunk_rows: int) -> dict[int, _Bucket]:
+def _buckets(
+    pairs: Iterator[tuple[int, Any]], chunk_rows: int, key_text: Callable[[Any, int], str]
+) -> dict[int, _Bucket]:
+    """Rows, checksum and end keys per range of ``chunk_rows`` positions, from ``(digest, what
+    the key is made from)`` pairs in position order; keys are made at the ends of ranges only."""
     buckets: dict[int, _Bucket] = {}
-    for position, (digest, key) in enumerate(pairs):
-        buckets.setdefault(position // chunk_rows, _Bucket()).add(digest, key)
+    bucket = _Bucket()
+    position = -1
+    previous: Any = None
+    for position, (digest, ref) in enumerate(pairs):
+        if position % chunk_rows == 0:
+            if position:
+                bucket.last_key = key_text(previous, position - 1)
+            bucket = buckets[position // chunk_rows] = _Bucket(first_key=key_text(ref, position))
+        bucket.rows += 1
+        bucket.checksum += digest
+        previous = ref
+    if position >= 0:
+        bucket.last_key = key_text(previous, position)
+    for b in buckets.values():
+        b.checksum = combine(b.checksum, 0)
     return buckets
 
 
@@ -111,7 +127,7 @@ def verify_table(
 ) -> TableVerification:
     stg_name = staged_table_name(source.name, info.name)
     state = staging.state(stg_name)
-    src_buckets = _buckets(_source_rows(source, info, chunk_rows), chunk_rows)
+    src_buckets = _buckets(_source_rows(source, info, chunk_rows), chunk_rows, _key_text(info))
     source_fp = _fp(src_buckets)
     if state is None or not staging.exists(stg_name):
         return TableVerification(
@@ -122,17 +138,16 @@ def verify_table(
     width = len(info.columns)
     bad = 0
 
-    def staged() -> Iterator[tuple[int, str]]:
+    def staged() -> Iterator[tuple[int, Any]]:
         nonlocal bad
         for chunk in staging.staged_rows(table, chunk_rows=chunk_rows):
             for row in chunk:
-                values: Sequence[Any] = row[:width]
-                digest = row_digest(values)
-                if to_hex(digest) != row[width + 3]:
+                digest, hexed = row_hash(row[:width])
+                if hexed != row[width + 3]:
                     bad += 1
-                yield digest, str(row[width + 2])
+                yield digest, row[width + 2]
 
-    stg_buckets = _buckets(staged(), chunk_rows)
+    stg_buckets = _buckets(staged(), chunk_rows, _staged_key)
     ranges: list[RangeDiff] = []
     for index in sorted(set(src_buckets) | set(stg_buckets)):
         a = src_buckets.get(index, _Bucket())

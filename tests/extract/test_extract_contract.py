@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Generator, Sequence
 from decimal import Decimal
 from hashlib import blake2b
@@ -29,7 +30,7 @@ from extract import (
     staged_table_name,
     to_hex,
 )
-from extract.hashing import combine
+from extract.hashing import combine, row_hash
 
 
 def test_public_surface_is_pinned() -> None:
@@ -138,3 +139,55 @@ def test_table_checksum_ignores_order_but_counts_duplicates() -> None:
 )
 def test_staged_table_name_follows_the_contract(source: str, table: str, expected: str) -> None:
     assert staged_table_name(source, table) == expected
+
+
+def _documented_tag(value: object) -> object:
+    """The tags the hashing contract documents, written out here independently."""
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"$time": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value.normalize())}
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$hex": bytes(value).hex()}
+    raise TypeError(type(value).__name__)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        pytest.param(("A  ", "", "é日本\U0001f600", "\u2028", 'q"b\\s/'), id="text"),
+        pytest.param(("\x00\x01\x08\t\n\x0b\x0c\r\x1f\x7f\x80",), id="control-characters"),
+        pytest.param((0, -1, 2**63 - 1, -(2**63), 10**30, True, False, None), id="integers"),
+        pytest.param((0.1 + 0.2, 1e16, 1e-7, -0.0, 5.0, 2.5e300), id="floats"),
+        pytest.param((float("inf"), float("-inf"), float("nan")), id="non-finite-floats"),
+        pytest.param(
+            (
+                dt.date(2001, 2, 3),
+                dt.datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=dt.UTC),
+                dt.time(23, 59),
+            ),
+            id="dates-and-times",
+        ),
+        pytest.param((Decimal("1.50"), Decimal("-0"), Decimal("1E+3")), id="decimals"),
+        pytest.param((b"", b"\x00\xff", bytearray(b"ab"), memoryview(b"cd")), id="binary"),
+    ],
+)
+def test_canonical_is_the_documented_json_dumps_of_the_row(row: Row) -> None:
+    reference = json.dumps(
+        list(row), ensure_ascii=False, separators=(",", ":"), default=_documented_tag
+    )
+    assert canonical(row) == reference
+    assert canonical(list(row)) == canonical(iter(row)) == reference
+    digest, hexed = row_hash(row)
+    expected = blake2b(reference.encode(), digest_size=16)
+    assert (digest, hexed) == (int(expected.hexdigest(), 16), expected.hexdigest())
+    assert (row_digest(row), to_hex(row_digest(row))) == (digest, hexed)
+
+
+def test_an_unserializable_value_is_refused_not_guessed() -> None:
+    with pytest.raises(TypeError, match="complex"):
+        canonical((1j,))

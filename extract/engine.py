@@ -1,0 +1,553 @@
+"""Same-engine copy: a SQLite legacy database staged into SQLite staging by SQLite itself.
+
+When the source is a SQLite file (a ``sqlalchemy`` source with a ``sqlite`` URL) and staging is
+SQLite too, rows need not pass through Python one by one. The source file is attached to a
+staging connection read-only (``ATTACH 'file:...?mode=ro'``) and each chunk is one statement,
+``INSERT INTO stg_... SELECT <columns>, run id, position, key text, row hash FROM source``,
+committed together with its checkpoint as on the generic path (``extract.snapshot``), so an
+interrupted copy resumes from its last checkpoint on either path.
+
+What is staged is what the generic path stages, row for row:
+
+- values: the source's values, inserted into the same staged columns, so the same column
+  affinities apply to them;
+- row hash: SQLite's ``json_array`` writes text, integers and NULL exactly as the canonical
+  serialization does (compact, the same escapes, every other character as it is); a row holding
+  a floating-point value is serialized by :func:`extract.hashing.canonical` itself, called from
+  SQL (only columns whose affinity is not TEXT can hold one); the text is hashed by a registered
+  function calling :func:`extract.hashing.text_digest`;
+- order and positions: a keyed table is read in key order by keyset (``WHERE key > last ORDER
+  BY key LIMIT n``) along a unique index of the key; each row gets the staged table's next rowid,
+  which is ``_src_pos`` on SQLite, in the order the statement inserts them. A keyless table is
+  first copied, sorted by every column, into a temporary table whose rowid gives the position;
+- ``_src_key``: the key values as text joined by ``|`` (text as it is, integers by SQLite's
+  ``CAST``, which writes them as Python's ``str`` does, anything else by ``str`` from SQL), or
+  the position for a keyless table;
+- checksum: the sum of the chunk's row hashes, counted as the function computes them; when the
+  count differs from the rows inserted, the stored hashes are read back and summed instead.
+
+The generic path is the reference: a table it would treat differently, or report a problem in,
+goes there. That is a key no unique index or primary key guarantees, a key column holding NULL,
+a key order that needs a sort, more than 100 columns, a staged table whose ``_src_pos`` is not
+the rowid, and any SQLite error during a chunk other than a busy or locked database (a BLOB,
+which ``json_array`` refuses; text that is not UTF-8, which the hash function cannot decode).
+The chunk is rolled back and the table continues from its last checkpoint on the generic path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.parse
+from array import array
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from extract.base import Source, TableInfo
+from extract.hashing import (
+    EMPTY_CHECKSUM,
+    Fingerprint,
+    canonical,
+    combine,
+    text_digest,
+    to_hex,
+)
+from extract.retry import is_transient_message, translate
+from extract.sql import SqlAlchemySource
+from extract.staging import CheckpointState, Staging
+
+__all__ = ["EngineCopy", "EngineUnsuitableError", "open_engine_copy"]
+
+#: The schema name the source file is attached under.
+_ALIAS = "cutover_source"
+#: The temporary table a keyless table is sorted into.
+_SORTED = "cutover_sorted"
+#: SQLite limits a function to 127 arguments by default; wider tables take the generic path.
+_MAX_COLUMNS = 100
+#: Unsigned 64-bit words, to sum digests two halves at a time.
+_WORDS = array("Q")
+
+
+class EngineUnsuitableError(Exception):
+    """The engine cannot copy (the rest of) this table as the generic path would."""
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's column affinity for a declared type (the rules of its documentation, in order)."""
+    name = declared.upper()
+    if "INT" in name:
+        return "INTEGER"
+    if "CHAR" in name or "CLOB" in name or "TEXT" in name:
+        return "TEXT"
+    if "BLOB" in name or not name:
+        return "BLOB"
+    if "REAL" in name or "FLOA" in name or "DOUB" in name:
+        return "REAL"
+    return "NUMERIC"
+
+
+class _Tally:
+    """The row hashes the current statement computed: their 16-byte digests, one after another."""
+
+    __slots__ = ("digests",)
+
+    def __init__(self) -> None:
+        self.digests = bytearray()
+
+    def reset(self) -> None:
+        self.digests.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.digests) // 16
+
+    def total(self) -> int:
+        """The sum of the digests read as big-endian 128-bit integers (not reduced)."""
+        data = bytes(self.digests)
+        if _WORDS.itemsize != 8:  # pragma: no cover - 8 on every platform CPython supports
+            return sum(int.from_bytes(data[i : i + 16], "big") for i in range(0, len(data), 16))
+        words = array("Q", data)
+        if sys.byteorder == "little":
+            words.byteswap()
+        return (sum(words[0::2]) << 64) + sum(words[1::2])
+
+
+class _Checksum:
+    """The aggregate ``cutover_checksum(text)``: the checksum of the rows' serializations."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def step(self, text: str) -> None:
+        self.total += int.from_bytes(text_digest(text), "big")
+
+    def finalize(self) -> str:
+        return to_hex(combine(self.total, 0))
+
+
+def _register(dbapi: Any, tally: _Tally) -> None:
+    """The SQL functions the statements call, on this staging connection only."""
+
+    keep = tally.digests.extend
+
+    def row_hash(text: str) -> str:
+        digest = text_digest(text)
+        keep(digest)
+        return digest.hex()
+
+    def row_canonical(*values: Any) -> str:
+        return canonical(values)
+
+    dbapi.create_function("cutover_row_hash", 1, row_hash, deterministic=True)
+    dbapi.create_function("cutover_canonical", -1, row_canonical, deterministic=True)
+    dbapi.create_function("cutover_str", 1, str, deterministic=True)
+    dbapi.create_aggregate("cutover_checksum", 1, _Checksum)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """SQL fragments for one source table: its columns, their declared types and its key."""
+
+    names: tuple[str, ...]
+    declared: tuple[str, ...]
+    key: tuple[str, ...]
+
+    @property
+    def listed(self) -> str:
+        return ", ".join(_quote(c) for c in self.names)
+
+    @property
+    def serialized(self) -> str:
+        """The row's canonical serialization, as SQL."""
+        plain = f"json_array({self.listed})"
+        floats = [
+            c for c, t in zip(self.names, self.declared, strict=True) if _affinity(t) != "TEXT"
+        ]
+        if not floats:
+            return plain
+        test = " OR ".join(f"typeof({_quote(c)}) = 'real'" for c in floats)
+        return f"CASE WHEN {test} THEN cutover_canonical({self.listed}) ELSE {plain} END"
+
+    @property
+    def key_text(self) -> str:
+        """The key values as text joined by ``|``, as SQL."""
+        declared = dict(zip(self.names, self.declared, strict=True))
+        parts = []
+        for k in self.key:
+            q = _quote(k)
+            if _affinity(declared[k]) == "TEXT":
+                parts.append(q)  # text (a BLOB fails json_array; NULL keys were ruled out)
+            else:
+                parts.append(
+                    f"CASE WHEN typeof({q}) IN ('integer', 'text') THEN CAST({q} AS TEXT) "
+                    f"ELSE cutover_str({q}) END"
+                )
+        return " || '|' || ".join(parts)
+
+    @property
+    def key_listed(self) -> str:
+        return ", ".join(_quote(k) for k in self.key)
+
+    @property
+    def after(self) -> str:
+        """``key > last``, as SQL with one parameter per key column."""
+        marks = ", ".join("?" for _ in self.key)
+        if len(self.key) == 1:
+            return f"{_quote(self.key[0])} > ?"
+        return f"({self.key_listed}) > ({marks})"
+
+
+class EngineCopy:
+    """One table's copy by the engine, on a staging connection with the source attached."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        staging: Staging,
+        info: TableInfo,
+        columns: _Columns,
+        tally: _Tally,
+        *,
+        source: str,
+    ) -> None:
+        self._conn = conn
+        self._staging = staging
+        self._info = info
+        self._cols = columns
+        self._tally = tally
+        self._source = source
+        self._relation = f"{_ALIAS}.{_quote(info.name)}"
+        #: Extraction order: by the key, or by every column for a keyless table.
+        self._order = columns.key_listed if info.key else columns.listed
+        #: The sorted copy's position column (see ``_sort_keyless``), named unlike any column.
+        self._ordinal = "cutover_pos"
+        while self._ordinal in {c.lower() for c in columns.names}:
+            self._ordinal += "_"
+
+    # -- fingerprints --------------------------------------------------------------------------
+
+    def fingerprint(
+        self, *, limit: int | None = None
+    ) -> tuple[Fingerprint, tuple[Any, ...] | None] | None:
+        """Count and checksum of the table (or its first ``limit`` rows in extraction order),
+        and the last key of those rows; ``None`` when the engine cannot compute them."""
+        cols, rel = self._cols, self._relation
+        if limit is None:
+            sql = f"SELECT count(*), cutover_checksum({cols.serialized}) FROM {rel}"
+            params: tuple[Any, ...] = ()
+        else:
+            sql = (
+                f"SELECT count(*), cutover_checksum(j) FROM (SELECT {cols.serialized} AS j "
+                f"FROM {rel} ORDER BY {self._order} LIMIT ?)"
+            )
+            params = (limit,)
+        try:
+            counted = self._conn.exec_driver_sql(sql, params).one()
+            # An aggregate over no rows is NULL: the checksum of nothing.
+            rows, checksum = int(counted[0]), str(counted[1] or EMPTY_CHECKSUM)
+            last: tuple[Any, ...] | None = None
+            if limit is not None and rows and self._info.key:
+                found = self._conn.exec_driver_sql(
+                    f"SELECT {cols.key_listed} FROM {rel} ORDER BY {self._order} LIMIT 1 OFFSET ?",
+                    (rows - 1,),
+                ).one()
+                last = tuple(found)
+            self._conn.commit()
+        except sa.exc.DBAPIError as exc:
+            self._conn.rollback()
+            if is_transient_message(str(exc.orig)):
+                raise translate(
+                    exc, source=self._source, table=self._info.name, action="read"
+                ) from exc
+            return None
+        return Fingerprint(rows, checksum), last
+
+    # -- staging -------------------------------------------------------------------------------
+
+    def chunks(
+        self, table: sa.Table, cp: CheckpointState, *, chunk_rows: int
+    ) -> Iterator[tuple[CheckpointState, int]]:
+        """Stage the rows after ``cp``, one committed chunk at a time; yields each new
+        checkpoint with the rows it added. Raises :class:`EngineUnsuitableError` (the chunk
+        under way rolled back) when the rest of the table must take the generic path."""
+        keyed = bool(self._info.key)
+        try:
+            if keyed:
+                self._check_keyed(table)
+            else:
+                self._sort_keyless()
+        except sa.exc.DBAPIError as exc:
+            self._conn.rollback()
+            raise self._refused(exc) from exc
+        except EngineUnsuitableError:
+            self._conn.rollback()
+            raise
+        while True:
+            try:
+                with self._conn.begin():
+                    if keyed:
+                        cp, added = self._keyed_chunk(table, cp, chunk_rows)
+                    else:
+                        cp, added = self._keyless_chunk(table, cp, chunk_rows)
+            except sa.exc.DBAPIError as exc:
+                raise self._refused(exc) from exc
+            if not added:
+                return
+            yield cp, added
+
+    def _refused(self, exc: sa.exc.DBAPIError) -> Exception:
+        """A busy or locked database is retried by the caller; anything else ends the copy."""
+        if is_transient_message(str(exc.orig)):
+            return translate(exc, source="staging", table=self._info.name, action="write staging")
+        return EngineUnsuitableError(f"SQLite refused a chunk ({type(exc.orig).__name__})")
+
+    def _insert_head(self, table: sa.Table) -> str:
+        names = [*self._cols.names, "_run_id", "_src_pos", "_src_key", "_row_hash"]
+        return f"INSERT INTO main.{_quote(table.name)} ({', '.join(map(_quote, names))})"
+
+    def _check_keyed(self, table: sa.Table) -> None:
+        """Rule out what would make a keyset copy differ from the generic path's read."""
+        conn, cols, rel = self._conn, self._cols, self._relation
+        key = {k.lower() for k in self._info.key}
+        declared = conn.exec_driver_sql(
+            f"PRAGMA {_ALIAS}.table_info({_quote(self._info.name)})"
+        ).all()
+        if key not in _unique_column_sets(conn, self._info.name, declared):
+            raise EngineUnsuitableError("no unique index or primary key on the key columns")
+        # An INTEGER PRIMARY KEY is the rowid, never NULL: no need to look.
+        primary = [r for r in declared if int(r[5])]
+        rowid = (
+            len(primary) == 1
+            and {str(primary[0][1]).lower()} == key
+            and str(primary[0][2]).upper() == "INTEGER"
+        )
+        nullable = [
+            str(r[1]) for r in declared if str(r[1]).lower() in key and not r[3] and not rowid
+        ]
+        for column in nullable:
+            found = conn.exec_driver_sql(
+                f"SELECT 1 FROM {rel} WHERE {_quote(column)} IS NULL LIMIT 1"
+            ).first()
+            if found is not None:
+                raise EngineUnsuitableError("a key column holds NULL")
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN SELECT {cols.listed} FROM {rel} WHERE {cols.after} "
+            f"ORDER BY {self._order} LIMIT ?",
+            (*(None for _ in self._info.key), 1),
+        ).all()
+        if any("TEMP B-TREE" in str(r[-1]).upper() for r in plan):
+            raise EngineUnsuitableError("reading in key order needs a sort")
+        staged = conn.exec_driver_sql(f"PRAGMA main.table_info({_quote(table.name)})").all()
+        if [(str(r[2]).upper(), int(r[5])) for r in staged if r[1] == "_src_pos"] != [
+            ("INTEGER", 1)
+        ] or sum(1 for r in staged if int(r[5])) != 1:
+            raise EngineUnsuitableError("the staged table's _src_pos is not its rowid")
+        conn.commit()
+
+    def _keyed_chunk(
+        self, table: sa.Table, cp: CheckpointState, chunk_rows: int
+    ) -> tuple[CheckpointState, int]:
+        conn, cols, rel = self._conn, self._cols, self._relation
+        select = f"SELECT {cols.listed}, ?, {{position}}, {cols.key_text}, "
+        select += f"cutover_row_hash({cols.serialized}) FROM {rel}"
+        self._tally.reset()
+        added = 0
+        after = cp.last_key
+        room = chunk_rows
+        if cp.position == 0:
+            # The first row gets position 0 explicitly; every later one the next rowid.
+            first = select.format(position="0") + f" ORDER BY {self._order} LIMIT 1"
+            added = conn.exec_driver_sql(
+                f"{self._insert_head(table)} {first}", (cp.run_id,)
+            ).rowcount
+            if not added:
+                return cp, 0
+            found = conn.exec_driver_sql(
+                f"SELECT {cols.key_listed} FROM {rel} ORDER BY {self._order} LIMIT 1"
+            ).one()
+            after = tuple(found)
+            room -= 1
+        if after is None:
+            raise EngineUnsuitableError("the checkpoint has no key to continue after")
+        rest = 0
+        if room > 0:
+            more = select.format(position="NULL")
+            more += f" WHERE {cols.after} ORDER BY {self._order} LIMIT ?"
+            rest = conn.exec_driver_sql(
+                f"{self._insert_head(table)} {more}", (cp.run_id, *after, room)
+            ).rowcount
+            added += rest
+        if not added:
+            return cp, 0
+        last = after
+        if rest:
+            found = conn.exec_driver_sql(
+                f"SELECT {cols.key_listed} FROM {rel} WHERE {cols.after} "
+                f"ORDER BY {self._order} LIMIT 1 OFFSET ?",
+                (*after, rest - 1),
+            ).one()
+            last = tuple(found)
+        return self._finish_chunk(table, cp, added, last), added
+
+    def _sort_keyless(self) -> None:
+        """Copy the keyless table, sorted by every column, into a temporary table whose rowid
+        (from 1, the next one for each row inserted) follows that order: a chunk is a range of
+        rowids, and the rowid less one is the position. The columns have no declared type, so
+        the values are kept exactly as the source holds them."""
+        cols, ordinal = self._cols, _quote(self._ordinal)
+        with self._conn.begin():
+            self._conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_SORTED}")
+            self._conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {_SORTED} ({ordinal} INTEGER PRIMARY KEY, {cols.listed})"
+            )
+            self._conn.exec_driver_sql(
+                f"INSERT INTO temp.{_SORTED} ({cols.listed}) "
+                f"SELECT {cols.listed} FROM {self._relation} ORDER BY {self._order}"
+            )
+
+    def _keyless_chunk(
+        self, table: sa.Table, cp: CheckpointState, chunk_rows: int
+    ) -> tuple[CheckpointState, int]:
+        cols, ordinal = self._cols, _quote(self._ordinal)
+        self._tally.reset()
+        added = self._conn.exec_driver_sql(
+            f"{self._insert_head(table)} SELECT {cols.listed}, ?, {ordinal} - 1, "
+            f"CAST({ordinal} - 1 AS TEXT), cutover_row_hash({cols.serialized}) "
+            f"FROM temp.{_SORTED} WHERE {ordinal} > ? ORDER BY {ordinal} LIMIT ?",
+            (cp.run_id, cp.position, chunk_rows),
+        ).rowcount
+        if not added:
+            return cp, 0
+        return self._finish_chunk(table, cp, added, None), added
+
+    def _finish_chunk(
+        self, table: sa.Table, cp: CheckpointState, added: int, last: tuple[Any, ...] | None
+    ) -> CheckpointState:
+        """Check the positions, add the chunk's hashes to the checksum, move the checkpoint."""
+        conn = self._conn
+        name = f"main.{_quote(table.name)}"
+        top: Any = conn.exec_driver_sql(f'SELECT max("_src_pos") FROM {name}').scalar_one()
+        if top != cp.position + added - 1:
+            raise EngineUnsuitableError("the staged positions are not consecutive")
+        if self._tally.count == added:
+            total = self._tally.total()
+        else:
+            hashes = conn.exec_driver_sql(
+                f'SELECT "_row_hash" FROM {name} WHERE "_src_pos" >= ?', (cp.position,)
+            )
+            total = sum(int(str(h), 16) for (h,) in hashes)
+        new_cp = CheckpointState(
+            cp.stg_table,
+            cp.run_id,
+            cp.position + added,
+            last,
+            to_hex(combine(int(cp.checksum, 16), total)),
+            cp.columns_sig,
+            cp.start_status,
+        )
+        self._staging.put_checkpoint(
+            conn, new_cp, source=self._source, source_table=self._info.name
+        )
+        return new_cp
+
+
+def _unique_column_sets(conn: Connection, table: str, declared: Sequence[Any]) -> list[set[str]]:
+    """The column sets (lower case) the source declares unique: primary key, unique indexes.
+
+    ``declared`` is the table's ``PRAGMA table_info``.
+    """
+    sets: list[set[str]] = []
+    pk = {str(r[1]).lower() for r in declared if int(r[5])}
+    if pk:
+        sets.append(pk)
+    indexes = conn.exec_driver_sql(f"PRAGMA {_ALIAS}.index_list({_quote(table)})").all()
+    for index in indexes:
+        if not int(index[2]) or int(index[4]):  # not unique, or partial
+            continue
+        parts = conn.exec_driver_sql(f"PRAGMA {_ALIAS}.index_info({_quote(str(index[1]))})")
+        names = [r[2] for r in parts]
+        if names and all(n is not None for n in names):
+            sets.append({str(n).lower() for n in names})
+    return sets
+
+
+def _source_file(source: Source) -> str | None:
+    if not isinstance(source, SqlAlchemySource):
+        return None
+    path = source.sqlite_file
+    if path is None or not path.is_file():
+        return None
+    return os.path.realpath(path)
+
+
+def _uri(path: str) -> str:
+    return f"file:{urllib.parse.quote(path)}?mode=ro"
+
+
+@contextmanager
+def open_engine_copy(
+    staging: Staging, source: Source, info: TableInfo
+) -> Iterator[EngineCopy | None]:
+    """The engine copy for this table, or ``None`` when the source is not a SQLite file or
+    staging is not SQLite (then the generic path does everything)."""
+    path = _source_file(source)
+    dialect = staging.engine.dialect
+    if (
+        path is None
+        or dialect.name != "sqlite"
+        or dialect.driver != "pysqlite"
+        or len(info.columns) > _MAX_COLUMNS
+    ):
+        yield None
+        return
+    conn = staging.engine.connect()
+    try:
+        copy = _attach(conn, staging, source, info, path)
+        yield copy
+    finally:
+        # The connection carries the attached source, the functions and the temporary table:
+        # it is closed rather than returned to the pool.
+        conn.invalidate()
+        conn.close()
+
+
+def _attach(
+    conn: Connection, staging: Staging, source: Source, info: TableInfo, path: str
+) -> EngineCopy | None:
+    _, options = conn.dialect.create_connect_args(staging.engine.url)
+    uri_ok = bool(options.get("uri")) or bool(
+        conn.exec_driver_sql("SELECT sqlite_compileoption_used('USE_URI')").scalar_one()
+    )
+    databases = conn.exec_driver_sql("PRAGMA database_list").all()
+    main = next((str(r[2]) for r in databases if r[1] == "main"), "")
+    if not uri_ok or not main or os.path.realpath(main) == path:
+        conn.rollback()
+        return None
+    try:
+        literal = _uri(path).replace("'", "''")
+        conn.exec_driver_sql(f"ATTACH DATABASE '{literal}' AS {_ALIAS}")
+        attached = conn.exec_driver_sql("PRAGMA database_list").all()
+        conn.commit()
+    except sa.exc.DBAPIError:
+        conn.rollback()
+        return None
+    where = next((str(r[2]) for r in attached if r[1] == _ALIAS), "")
+    if not where or os.path.realpath(where) != path:
+        return None
+    declared = conn.exec_driver_sql(f"PRAGMA {_ALIAS}.table_info({_quote(info.name)})").all()
+    conn.commit()
+    if tuple(str(r[1]) for r in declared) != info.column_names:
+        return None
+    columns = _Columns(info.column_names, tuple(str(r[2] or "") for r in declared), info.key)
+    tally = _Tally()
+    _register(conn.connection.driver_connection, tally)
+    return EngineCopy(conn, staging, info, columns, tally, source=source.name)
