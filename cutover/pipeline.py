@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
 
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
@@ -174,54 +175,66 @@ def _finish(run: Run, result: DryRunResult) -> None:
 
 
 def _value_hash(value: object) -> str | None:
-    """A quarantined cell's value, as a hash: the control store never holds the raw value."""
+    """A quarantined or repaired cell's value, as a hash: the control store never holds the raw
+    value."""
     if value is None:
         return None
     return hashlib.blake2b(str(value).encode("utf-8"), digest_size=16).hexdigest()
 
 
+def _cell_records(run_id: str, part: Sequence[RowMapping]) -> list[dict[str, Any]]:
+    """Quarantine or repair records (``xf__quarantine``, ``xf__repair``) as the run keeps them."""
+    return [
+        {
+            "run_id": run_id,
+            "batch": r["batch"],
+            "target_table": r["target_table"],
+            "source_table": r["source_table"],
+            "source_key": r["source_key"],
+            "rule": r["rule"],
+            "column_name": r["column_name"],
+            "value_hash": _value_hash(r["value"]),
+            "message": r["message"] or "",
+        }
+        for r in part
+    ]
+
+
 def keep_evidence(staging: sa.Engine, settings: Settings, run_id: str) -> dict[str, int]:
-    """Copy the run's quarantine and row accounting from staging into the control store.
+    """Copy the run's quarantine, repairs and row accounting from staging into the control store.
 
     Staging keeps only the latest transform; batches compare runs, so each run's evidence is
-    kept under its run id (``run_quarantine``, ``run_accounting``). Streams in chunks.
+    kept under its run id (``run_quarantine``, ``run_repair``, ``run_accounting``), the cells'
+    values only as hashes. Streams in chunks.
     """
     from cutover.batches.tables import (  # noqa: PLC0415 - the control plane loads on demand
         ensure_tables,
         run_accounting,
         run_quarantine,
+        run_repair,
     )
 
     control = sa.create_engine(settings.control.url.get_secret_value())
     meta = sa.MetaData()
-    counts = {"quarantined_rows": 0, "accounting_lines": 0}
+    counts = {"quarantined_rows": 0, "repaired_cells": 0, "accounting_lines": 0}
     try:
         ensure_tables(control)
-        quarantine = sa.Table("xf__quarantine", meta, autoload_with=staging)
+        cells = {
+            "quarantined_rows": (
+                sa.Table("xf__quarantine", meta, autoload_with=staging),
+                run_quarantine,
+            ),
+            "repaired_cells": (sa.Table("xf__repair", meta, autoload_with=staging), run_repair),
+        }
         accounting = sa.Table("xf__accounting", meta, autoload_with=staging)
         with staging.connect() as src, control.begin() as dst:
-            dst.execute(run_quarantine.delete().where(run_quarantine.c.run_id == run_id))
-            dst.execute(run_accounting.delete().where(run_accounting.c.run_id == run_id))
-            rows = src.execution_options(yield_per=_EVIDENCE_CHUNK).execute(sa.select(quarantine))
-            for part in rows.mappings().partitions():
-                dst.execute(
-                    run_quarantine.insert(),
-                    [
-                        {
-                            "run_id": run_id,
-                            "batch": r["batch"],
-                            "target_table": r["target_table"],
-                            "source_table": r["source_table"],
-                            "source_key": r["source_key"],
-                            "rule": r["rule"],
-                            "column_name": r["column_name"],
-                            "value_hash": _value_hash(r["value"]),
-                            "message": r["message"] or "",
-                        }
-                        for r in part
-                    ],
-                )
-                counts["quarantined_rows"] += len(part)
+            for kept in (run_quarantine, run_repair, run_accounting):
+                dst.execute(kept.delete().where(kept.c.run_id == run_id))
+            for count, (staged, kept) in cells.items():
+                rows = src.execution_options(yield_per=_EVIDENCE_CHUNK).execute(sa.select(staged))
+                for part in rows.mappings().partitions():
+                    dst.execute(kept.insert(), _cell_records(run_id, part))
+                    counts[count] += len(part)
             lines = [
                 {
                     "run_id": run_id,

@@ -13,7 +13,8 @@ Public surface:
 - :func:`run_transform` - staging -> ``xf_<table>``, ``xf__quarantine``, ``xf__accounting``,
   ``xf__disagreement``, ``xf__repair`` (cells a parser's ``on_invalid: null`` set to NULL);
   reference tables of the mapping folder are staged first as ``stg_ref_<name>``;
-- :func:`register_function` - the Python fallback for what SQL cannot say;
+- :func:`register_function` - a named function for mappings: with a SQL form it compiles in
+  place (``text_between``), without one it is the Python fallback for what SQL cannot say;
 - quarantine readers: :func:`list_quarantine`, :func:`group_quarantine`,
   :func:`export_quarantine`;
 - :func:`row_hash` - the ``_row_hash`` of a transformed row.

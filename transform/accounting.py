@@ -6,6 +6,15 @@ source batch, ``source_rows`` (rows the mapping's filter keeps) must equal ``loa
 ``filtered`` counts the rows the filter excluded, and the staged table's row count must equal
 the kept rows plus the filtered ones (a join that multiplies rows breaks this). Either failure
 raises :class:`cutover.errors.ReconciliationError` naming the table and batch.
+
+A mapping with an ``unpivot:`` writes up to one target row per entry of its rows for each
+source row, and the source row stays the unit: before counting, the table is *settled* so that
+a source row any of whose target rows failed a check keeps none in ``xf_<table>`` (nor their
+repairs and disagreements: nothing of it is loaded; its quarantine records say why), and a
+failure recorded identically by several of its target rows (an orphan key they share) is kept
+once. Then ``source_rows`` counts the source rows with at least one target row the filter
+keeps, ``loaded`` the distinct source keys in ``xf_<table>`` (the lineage ``_source_key`` the
+load's reconciliation counts too), and ``filtered`` the source rows the filter leaves none of.
 """
 
 from __future__ import annotations
@@ -61,15 +70,38 @@ def _counts(conn: sa.Connection, query: sa.Select[Any]) -> Counter[str]:
 def account_table(
     conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str
 ) -> TableAccount:
-    """Write ``xf__accounting`` rows for one table and check that they balance."""
+    """Write ``xf__accounting`` rows for one table and check that they balance (settling an
+    unpivot's source rows first)."""
     work = work_table(plan)
     xf = compiled.xf_tables[plan.name]
     q = compiled.outputs.quarantine
-    source = _counts(conn, sa.select(work.c._batch, sa.func.count()).group_by(work.c._batch))
-    merged = _counts(
-        conn, sa.select(work.c._batch, sa.func.sum(work.c._merged)).group_by(work.c._batch)
-    )
-    loaded = _counts(conn, sa.select(xf.c._batch, sa.func.count()).group_by(xf.c._batch))
+    unpivot = plan.variants > 1
+    if unpivot:
+        _settle(conn, compiled, plan, run_id)
+        unit = work.c._pos // plan.variants  # the source row of a target row
+        source = _counts(
+            conn,
+            sa.select(work.c._batch, sa.func.count(sa.distinct(unit))).group_by(work.c._batch),
+        )
+        merged_row = sa.case((work.c._merged == 1, unit), else_=sa.null())
+        merged = _counts(
+            conn,
+            sa.select(work.c._batch, sa.func.count(sa.distinct(merged_row))).group_by(
+                work.c._batch
+            ),
+        )
+        loaded = _counts(
+            conn,
+            sa.select(xf.c._batch, sa.func.count(sa.distinct(xf.c._source_key))).group_by(
+                xf.c._batch
+            ),
+        )
+    else:
+        source = _counts(conn, sa.select(work.c._batch, sa.func.count()).group_by(work.c._batch))
+        merged = _counts(
+            conn, sa.select(work.c._batch, sa.func.sum(work.c._merged)).group_by(work.c._batch)
+        )
+        loaded = _counts(conn, sa.select(xf.c._batch, sa.func.count()).group_by(xf.c._batch))
     quarantined = _counts(
         conn,
         sa.select(q.c.batch, sa.func.count(sa.distinct(q.c.source_key)))
@@ -78,17 +110,16 @@ def account_table(
     )
     filtered: Counter[str] = Counter()
     if plan.where is not None:
-        filtered = _counts(
-            conn,
-            sa.select(plan.batch, sa.func.count())
-            .select_from(plan.from_)
-            .where(sa.not_(sf.is_true(plan.where)))
-            .group_by(plan.batch),
-        )
+        filtered = _counts(conn, _filtered(plan, sf.is_true(plan.where)))
     staged_rows = int(
         conn.execute(sa.select(sa.func.count()).select_from(plan.staged)).scalar_one()
     )
-    distinct = int(conn.execute(sa.select(sa.func.count(sa.distinct(work.c._pos)))).scalar_one())
+    if unpivot:  # each target row has its own position (check_fanout): nothing to compare
+        distinct = sum(source.values())
+    else:
+        distinct = int(
+            conn.execute(sa.select(sa.func.count(sa.distinct(work.c._pos)))).scalar_one()
+        )
     batches = sorted(set(source) | set(loaded) | set(quarantined) | set(filtered))
     rows: list[dict[str, Any]] = [
         {
@@ -137,3 +168,65 @@ def account_table(
         sum(filtered.values()),
         len(batches),
     )
+
+
+def _filtered(plan: TablePlan, kept: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """Rows the mapping's filter (``kept``) leaves out, per batch: for an unpivot, the source
+    rows it leaves none of whose target rows."""
+    if plan.variants == 1 or plan.source_row is None:
+        return (
+            sa.select(plan.batch, sa.func.count())
+            .select_from(plan.from_)
+            .where(sa.not_(kept))
+            .group_by(plan.batch)
+        )
+    rows = (
+        sa.select(
+            plan.batch.label("batch"),
+            sa.func.max(sa.case((kept, 1), else_=0)).label("kept"),
+        )
+        .select_from(plan.from_)
+        .group_by(plan.source_row, plan.batch)
+        .subquery("source_rows")
+    )
+    return sa.select(rows.c.batch, sa.func.count()).where(rows.c.kept == 0).group_by(rows.c.batch)
+
+
+def _settle(conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str) -> None:
+    """An unpivot's source row is loaded whole or not at all (see the module's docstring)."""
+    xf = compiled.xf_tables[plan.name]
+    out = compiled.outputs
+    q = out.quarantine
+    mine = sa.and_(q.c.run_id == run_id, q.c.target_table == plan.name)
+    failed = sa.select(q.c.source_key).where(mine).distinct()
+    conn.execute(xf.delete().where(xf.c._source_key.in_(failed)))
+    for table in (out.repair, out.disagreement):
+        conn.execute(
+            table.delete().where(
+                table.c.run_id == run_id,
+                table.c.target_table == plan.name,
+                table.c.source_key.in_(failed),
+            )
+        )
+    total, distinct = conn.execute(
+        sa.select(
+            sa.select(sa.func.count()).where(mine).scalar_subquery(),
+            sa.select(sa.func.count())
+            .select_from(sa.select(*q.c).where(mine).distinct().subquery())
+            .scalar_subquery(),
+        )
+    ).one()
+    if total == distinct:
+        return
+    names = [c.name for c in q.columns]
+    once = sa.Table(
+        f"xf__work_{plan.name}_quarantine",
+        sa.MetaData(),
+        *[sa.Column(c.name, c.type) for c in q.columns],
+    )
+    once.drop(conn, checkfirst=True)
+    once.create(conn)
+    conn.execute(once.insert().from_select(names, sa.select(*q.c).where(mine).distinct()))
+    conn.execute(q.delete().where(mine))
+    conn.execute(q.insert().from_select(names, sa.select(*once.c)))
+    once.drop(conn)

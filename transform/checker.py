@@ -5,7 +5,8 @@
 every plan (unknown tables, columns, crosswalks, vocabularies and functions, type mismatches,
 unfilled target columns, reference cycles) and raises one ``MappingError`` with every problem.
 ``check_project`` adds the crosswalk coverage report: each code present in staging that no
-crosswalk entry maps, with its count per institution (those rows would be quarantined).
+crosswalk entry maps, with its count per institution (those rows would be quarantined), and
+names the target tables no mapping fills at all (nothing would ever be loaded into them).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class CoverageGap:
 class CheckReport:
     compiled: CompiledProject
     coverage: list[CoverageGap] = field(default_factory=list)
+    #: Target tables that neither a table mapping nor a merge record fills, by name.
+    unmapped_tables: list[str] = field(default_factory=list)
 
 
 def compile_project(
@@ -104,6 +107,7 @@ def check_project(project: MappingProject, staging: sa.Engine, target: sa.MetaDa
     return CheckReport(
         compiled,
         sorted(unique.values(), key=lambda g: (g.table, g.crosswalk, g.institution or "", g.code)),
+        sorted(set(target.tables) - set(compiled.xf_tables)),
     )
 
 
@@ -116,12 +120,20 @@ def _coverage(conn: sa.Connection, plan: TablePlan) -> list[CoverageGap]:
     for use in plan.crosswalks:
         cond = use.failed if plan.where is None else sa.and_(sf.is_true(plan.where), use.failed)
         inst: Any = use.institution if use.institution is not None else sa.null()
+        # PostgreSQL refuses a constant (NULL) in GROUP BY / ORDER BY: group by what varies.
+        keys = [use.code] if use.institution is None else [use.institution, use.code]
+        # Source rows, also where an unpivot gives one several target rows.
+        rows = (
+            sa.func.count(sa.distinct(plan.source_row))
+            if plan.variants > 1 and plan.source_row is not None
+            else sa.func.count()
+        )
         query = (
-            sa.select(inst, use.code, sa.func.count())
+            sa.select(inst, use.code, rows)
             .select_from(plan.from_)
             .where(cond)
-            .group_by(inst, use.code)
-            .order_by(inst, use.code)
+            .group_by(*keys)
+            .order_by(*keys)
         )
         out += [
             CoverageGap(plan.name, use.column, use.crosswalk, row[0], str(row[1]), int(row[2]))

@@ -21,9 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from transform.compiler import EType, ExprCompiler, lit
+from transform.compiler import EType, lit
 from transform.expressions import Where
 from transform.hashing import HASH_EXCLUDED, row_hash
+from transform.plan import MappingCompiler
 from transform.problems import Problems, suggest
 from transform.project import DuplicateDef, MappingProject
 from transform.schema import OutputTables, StagedSchema
@@ -73,7 +74,7 @@ def _plan(
     problems: Problems,
 ) -> DuplicatePlan | None:
     label = f"duplicates.{dup.name}"
-    comp = ExprCompiler(project, staged, outputs, dialect, problems, label)
+    comp = MappingCompiler(project, staged, outputs, dialect, problems, label)
     comp.repoint = {}
     file = str(dup.doc.file)
     alias = comp.add_table(

@@ -21,8 +21,9 @@ Forms (``e`` is any expression, ``c`` a condition):
   crosswalk's canonical code (or rate, per its rate policy; or ``code``: the looked-up code
   itself, to keep a legacy code only once the crosswalk knows it); no entry ->
   ``unmapped_code`` (and the value is null).
-- ``{fn: NAME, args: [e, ...]}``: a registered Python function (the slower fallback; only as a
-  column's whole expression).
+- ``{fn: NAME, args: [e, ...]}``: a registered function (:mod:`transform.functions`). One with
+  a SQL form (``text_between``) is compiled in place and may stand anywhere an expression may;
+  a Python-only one (the slower fallback) only as a column's whole expression.
 
 Conditions: ``{eq|ne|lt|le|gt|ge: [e, e]}``, ``{in: [e, [values]]}``, ``{is_null: e}``,
 ``{not_null: e}``, ``{and: [c, ...]}``, ``{or: [c, ...]}``, ``{not: c}``.

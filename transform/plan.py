@@ -4,6 +4,12 @@
 target MetaData, checking types, unknown names and unfilled columns on the way, and returns the
 plans in dependency order (a table whose rows are checked against another's keys comes after it).
 All problems are collected; nothing touches data.
+
+Expressions compile with :class:`MappingCompiler`: the expression compiler plus registered
+functions that have a SQL form (compiled in place, anywhere an expression may stand) and the
+fields of an ``unpivot:``. An unpivot's driving table is the staged table crossed with its rows
+(``_variant`` 0..n-1); each of its target rows gets its own position ``_src_pos * n +
+_variant`` and keeps the source row's ``_src_key`` (and ``_src_row``, the staged position).
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from transform import expressions as ex
 from transform.compiler import Check, CrosswalkUse, EType, ExprCompiler, Repair, Typed, lit, unify
 from transform.functions import RegisteredFunction, registered
 from transform.problems import Problems, suggest
-from transform.project import MappingProject, TableDef
+from transform.project import MappingProject, TableDef, UnpivotDef
 from transform.schema import LINEAGE_COLUMNS, OutputTables, StagedSchema
 
 __all__ = [
     "FnColumn",
+    "MappingCompiler",
     "PostCheck",
     "PrecedencePlan",
     "TablePlan",
@@ -59,6 +66,110 @@ def compatible(t: EType, column: sa.Column[Any]) -> str | None:
     if t == EType.RAW:
         return "raw legacy text (padding kept): wrap it in text: or code:"
     return f"type mismatch: the expression is {t}, the target column is {python_type.__name__}"
+
+
+_FN_TYPES = {
+    "text": EType.TEXT,
+    "int": EType.INT,
+    "number": EType.NUMBER,
+    "date": EType.DATE,
+    "bool": EType.BOOL,
+}
+
+#: Columns an unpivot adds to its driving table.
+_VARIANT, _SRC_ROW = "_variant", "_src_row"
+
+
+@dataclass(frozen=True)
+class _Unpivot:
+    """An unpivot in scope: its fields, and which of its rows the current target row is."""
+
+    spec: UnpivotDef
+    variant: ColumnElement[Any]
+
+
+class MappingCompiler(ExprCompiler):
+    """The expression compiler of table mappings and duplicate rules.
+
+    On top of :class:`~transform.compiler.ExprCompiler`: ``{fn: NAME, ...}`` of a registered
+    function with a SQL form compiles in place (a Python-only function stays a column's whole
+    expression, see :func:`build_plans`), and ``ALIAS.FIELD`` of the mapping's unpivot reads the
+    field of the current target row's entry of ``rows``.
+    """
+
+    unpivot: _Unpivot | None = None
+
+    def expr(self, e: ex.Expr, column: str, guard: ColumnElement[bool] | None = None) -> Typed:
+        if isinstance(e, ex.Fn):
+            return self._function(e, column, guard)
+        unpivot = self.unpivot
+        if isinstance(e, ex.Column) and unpivot is not None and e.alias == unpivot.spec.alias:
+            return self._field(unpivot, e, column, guard)
+        return super().expr(e, column, guard)
+
+    def _function(self, e: ex.Fn, column: str, guard: ColumnElement[bool] | None) -> Typed:
+        funcs = registered()
+        func = funcs.get(e.name)
+        where = f"{self.label}.{column}"
+        if func is None:
+            self.problems.add(
+                e.at.file, e.at.line, where, f"unknown function {e.name!r}", suggest(e.name, funcs)
+            )
+            return Typed(sa.null(), EType.NULL)
+        if func.sql is None:
+            self.problems.add(
+                e.at.file,
+                e.at.line,
+                where,
+                f"fn: {e.name} runs in Python, so it can only be a column's whole expression "
+                "(its arguments are computed in SQL, then it runs row by row); register it "
+                "with a SQL form (sql=) to use it here",
+            )
+            return Typed(sa.null(), EType.NULL)
+        if func.arity is not None and func.arity != len(e.args):
+            self.problems.add(
+                e.at.file, e.at.line, where, f"function {e.name} takes {func.arity} argument(s)"
+            )
+            return Typed(sa.null(), EType.NULL)
+        args = [self.expr(a, column, guard).sql for a in e.args]
+        return Typed(func.sql(args), _FN_TYPES[func.returns])
+
+    def _field(
+        self, unpivot: _Unpivot, e: ex.Column, column: str, guard: ColumnElement[bool] | None
+    ) -> Typed:
+        exprs = unpivot.spec.fields.get(e.name)
+        if exprs is None:
+            self.problems.add(
+                e.at.file,
+                e.at.line,
+                f"{self.label}.{column}",
+                f"unknown field {e.name!r} of unpivot {unpivot.spec.alias}",
+                suggest(e.name, unpivot.spec.fields),
+            )
+            return Typed(sa.null(), EType.NULL)
+        whens: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = []
+        t: EType | None = EType.NULL
+        # An entry's expression reads tables, never another field; its checks hold only on the
+        # target rows of that entry.
+        self.unpivot = None
+        try:
+            for k, fe in enumerate(exprs):
+                mine = unpivot.variant == k
+                typed = self.expr(fe, column, mine if guard is None else sa.and_(guard, mine))
+                whens.append((mine, typed.sql))
+                t = unify(t, typed.type) if t is not None else None
+        finally:
+            self.unpivot = unpivot
+        if t is None:
+            self.problems.add(
+                e.at.file,
+                e.at.line,
+                f"{self.label}.{column}",
+                f"the rows of unpivot {unpivot.spec.alias} give field {e.name!r} different "
+                "types (make them agree, e.g. with text: or int:)",
+            )
+            return Typed(sa.null(), EType.NULL)
+        return Typed(sa.case(*whens, else_=sa.null()), t)
 
 
 @dataclass(frozen=True)
@@ -118,6 +229,10 @@ class TablePlan:
     crosswalks: list[CrosswalkUse] = field(default_factory=list)
     #: Cells set to NULL instead of quarantining the row (``on_invalid: null``).
     repairs: list[Repair] = field(default_factory=list)
+    #: Target rows one source row can yield: the entries of an ``unpivot:`` (1 without).
+    variants: int = 1
+    #: The staged position of the source row a row of ``from_`` comes from.
+    source_row: ColumnElement[Any] | None = None
 
 
 def build_plans(
@@ -189,12 +304,16 @@ def _build(
 ) -> TablePlan | None:
     name = tdef.name
     target = target_meta.tables[name]
-    comp = ExprCompiler(project, staged, outputs, dialect, problems, name)
+    comp = MappingCompiler(project, staged, outputs, dialect, problems, name)
     src = tdef.source
     at = ex.Where(str(tdef.doc.file), tdef.line("from"), (*tdef.path, "from"))
     driving_alias = comp.add_table(src.table, src.alias, at)
     if driving_alias is None:
         return None
+    original = comp.scope.tables[driving_alias][1]
+    staged_table = staged.tables[original.element.name]  # type: ignore[attr-defined]
+    if tdef.unpivot is not None:
+        _unpivot(comp, tdef, tdef.unpivot, target, driving_alias)
     joins: list[tuple[str, ColumnElement[bool]]] = []
     for i, join in enumerate(tdef.spec.join):
         jat = ex.Where(str(tdef.doc.file), tdef.line("join", i), (*tdef.path, "join", i))
@@ -225,12 +344,28 @@ def _build(
             conds.append(_no_checks(comp, tdef, "join where", build, ("join", i, "where")))
         joins.append((alias, sa.and_(*conds)))
     legacy, driving = comp.scope.tables[driving_alias]
-    staged_table = staged.tables[driving.element.name]  # type: ignore[attr-defined]
+    if comp.unpivot is not None and comp.unpivot.spec.alias in comp.scope.tables:
+        problems.add(
+            tdef.doc.file,
+            tdef.unpivot.line if tdef.unpivot else tdef.line(),
+            f"{name}.unpivot",
+            f"alias {comp.unpivot.spec.alias!r} is also a table's: give the unpivot another",
+        )
 
     where = None
     if tdef.where is not None:
         where = _no_checks(comp, tdef, "where", lambda: comp.cond(tdef.where, "where"))
     batch: ColumnElement[Any] = lit("_GLOBAL", EType.TEXT, dialect)
+    if tdef.batch is not None and comp.unpivot is not None:
+        read = {n.alias for n in ex.walk(tdef.batch) if isinstance(n, ex.Column)}
+        if comp.unpivot.spec.alias in read:
+            problems.add(
+                tdef.doc.file,
+                tdef.line("batch"),
+                f"{name}.batch",
+                f"batch must not read the fields of unpivot {comp.unpivot.spec.alias}: the "
+                "target rows of one source row share its batch",
+            )
     if tdef.batch is not None:
         typed = _no_checks(comp, tdef, "batch", lambda: comp.expr(tdef.batch, "_batch"))
         if typed.type not in (EType.TEXT, EType.NULL):
@@ -258,6 +393,8 @@ def _build(
         values,
         comp.checks,
         repairs=comp.repairs,
+        variants=tdef.unpivot.rows if tdef.unpivot is not None else 1,
+        source_row=driving.c[_SRC_ROW if tdef.unpivot is not None else "_src_pos"],
     )
     source_system = src.table.rpartition(".")[0] or project.project.default_source
     _lineage(project, target, source_system, legacy, driving, run_id, dialect, values)
@@ -295,7 +432,7 @@ def _build(
                 )
             values[cname] = sa.null()
             continue
-        if isinstance(expr, ex.Fn):
+        if isinstance(expr, ex.Fn) and not _in_sql(expr):
             _fn_column(comp, plan, cname, expr, column)
             continue
         typed = comp.expr(expr, cname)
@@ -318,6 +455,45 @@ def _build(
     plan.from_ = _from(comp, driving_alias, joins)
     plan.crosswalks = list(comp.crosswalk_uses)
     return plan
+
+
+def _in_sql(e: ex.Fn) -> bool:
+    """Whether ``e`` calls a registered function with a SQL form (compiled in place)."""
+    func = registered().get(e.name)
+    return func is not None and func.sql is not None
+
+
+def _unpivot(
+    comp: MappingCompiler, tdef: TableDef, spec: UnpivotDef, target: sa.Table, alias: str
+) -> None:
+    """Make the driving table the staged table crossed with the unpivot's rows."""
+    legacy, table = comp.scope.tables[alias]
+    at = (tdef.doc.file, spec.line, f"{tdef.name}.unpivot")
+    clash = [c.name for c in table.columns if c.name in (_VARIANT, _SRC_ROW)]
+    if clash:
+        comp.problems.add(*at, f"the staged table has a column named {clash[0]}")
+    if "_source_key" not in target.columns:
+        # The accounting settles a source row's target rows by their lineage key.
+        comp.problems.add(*at, f"unpivot needs the lineage column _source_key in {target.name}")
+    entries = [
+        sa.select(sa.literal_column(str(k), sa.Integer).label(_VARIANT)) for k in range(spec.rows)
+    ]
+    name = table.description  # the staged table's alias in the statement
+    rows = sa.union_all(*entries).subquery(f"{name}_rows")
+    variant = rows.c[_VARIANT]
+    columns = [c for c in table.columns if c.name != "_src_pos"]
+    driving = (
+        sa.select(
+            *columns,
+            (table.c._src_pos * spec.rows + variant).label("_src_pos"),
+            table.c._src_pos.label(_SRC_ROW),
+            variant,
+        )
+        .select_from(table.join(rows, sa.true()))
+        .subquery(name)
+    )
+    comp.scope.tables[alias] = (legacy, driving)
+    comp.unpivot = _Unpivot(spec, driving.c[_VARIANT])
 
 
 def _col(text: str, at: ex.Where) -> ex.Column:
@@ -432,15 +608,6 @@ def _fn_column(
     plan.fn_columns.append(FnColumn(cname, func, tuple(names)))
 
 
-_FN_TYPES = {
-    "text": EType.TEXT,
-    "int": EType.INT,
-    "number": EType.NUMBER,
-    "date": EType.DATE,
-    "bool": EType.BOOL,
-}
-
-
 def _precedence(
     comp: ExprCompiler, plan: TablePlan, entry: tuple[Any, ex.Expr], secondary: Typed
 ) -> Typed:
@@ -470,8 +637,8 @@ def _precedence(
     plan.precedence.append((pp, primary, secondary, table.c["_src_key"]))
     if spec.mode == "record":
         return secondary
-    value = sa.case((primary.sql.is_not(None), primary.sql), else_=secondary.sql)
-    return Typed(value, t)
+    # The primary where it has a value (written once: the primary may be a long expression).
+    return Typed(sa.func.coalesce(primary.sql, secondary.sql), t)
 
 
 def _required_and_orphans(
@@ -568,7 +735,8 @@ def _from(
 def describe(plan: TablePlan) -> str:
     """A one-line summary of a plan (for ``mappings check``)."""
     fns = f", {len(plan.fn_columns)} Python function column(s)" if plan.fn_columns else ""
+    rows = f", {plan.variants} rows per source row" if plan.variants > 1 else ""
     return (
         f"{plan.name} <- {plan.source_table}: {len(plan.values)} columns, "
-        f"{len(plan.checks)} checks{fns}"
+        f"{len(plan.checks)} checks{fns}{rows}"
     )

@@ -1,8 +1,9 @@
 """Reading a mapping folder into strict models, every problem collected with file and line.
 
 ``load_project(folder)`` reads ``project.yaml`` and every other ``*.yaml`` file of the folder
-(sorted by name), validates each into the models of :mod:`transform.models`, parses every
-expression (:mod:`transform.expressions`), reads crosswalk CSV files, and raises one
+(sorted by name), validates each into the models of :mod:`transform.models` (and a table's
+``unpivot:`` into :class:`UnpivotSpec`), parses every expression
+(:mod:`transform.expressions`), reads crosswalk CSV files, and raises one
 :class:`cutover.errors.MappingError` listing everything wrong. Checks against the staged and
 target schemas come later (:mod:`transform.checker`).
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from transform import models as m
 from transform.expressions import Cond, Expr, parse_condition, parse_expr
@@ -30,11 +31,43 @@ __all__ = [
     "MappingProject",
     "ReferenceDef",
     "TableDef",
+    "UnpivotDef",
+    "UnpivotSpec",
     "load_project",
 ]
 
 PROJECT_FILE = "project.yaml"
 _CSV_HEADER = ("institution", "code", "canonical", "rate", "eff_from", "eff_to")
+
+
+class UnpivotSpec(BaseModel):
+    """``unpivot:`` of a table mapping: each source row yields one target row per entry of
+    ``rows`` (one legacy row holding several facts side by side, such as the good-conduct and
+    the special-project days an infraction revokes).
+
+    Each entry of ``rows`` maps field names to expressions (every entry names the same fields);
+    the mapping reads the current entry's fields as ``ALIAS.FIELD`` (``as:`` gives the alias)
+    in its ``where``, its columns and its precedence, so ``where`` can drop the entries a row
+    does not need (a kind with no days). A source row is the unit of the row accounting: its
+    target rows are loaded together, or it is quarantined whole when any of them fails a check,
+    or filtered when ``where`` keeps none of them. Its target rows share its lineage
+    (``_source_key``) and its batch, so ``batch:`` must not read the fields.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    alias: str = Field(alias="as", min_length=1)
+    rows: list[dict[str, Any]] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class UnpivotDef:
+    """An unpivot with its parsed fields: field name -> one expression per entry of rows."""
+
+    alias: str
+    fields: dict[str, tuple[Expr, ...]]
+    rows: int
+    line: int
 
 
 @dataclass(frozen=True)
@@ -51,6 +84,7 @@ class TableDef:
     precedence: tuple[tuple[m.PrecedenceSpec, Expr], ...]
     #: Each join's own condition (or None), in join order.
     join_where: tuple[Cond | None, ...] = ()
+    unpivot: UnpivotDef | None = None
 
     def line(self, *sub: str | int) -> int:
         return self.doc.line((*self.path, *sub))
@@ -117,6 +151,7 @@ for _model in vars(m).values():
     if isinstance(_model, type) and issubclass(_model, BaseModel) and _model is not BaseModel:
         for _name, _field in _model.model_fields.items():
             _KNOWN_KEYS.add(_field.alias or _name)
+_KNOWN_KEYS |= {"unpivot", *(f.alias or n for n, f in UnpivotSpec.model_fields.items())}
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -168,21 +203,22 @@ def load_project(folder: Path | str, *, collect: bool = False) -> MappingProject
     )
     for path in (project_path, *files):
         digest.update(path.read_bytes())
-    parsed: list[tuple[YamlDoc, m.MappingFile]] = []
+    parsed: list[tuple[YamlDoc, m.MappingFile, dict[str, Any]]] = []
     for path in files:
         doc = read_yaml(path, problems)
         if doc is None:
             continue
-        model = _validate(m.MappingFile, doc, doc.data, (), problems)
+        data, unpivots = _take_unpivots(doc.data)
+        model = _validate(m.MappingFile, doc, data, (), problems)
         if model is not None:
-            parsed.append((doc, model))
+            parsed.append((doc, model, unpivots))
     if project_file is None or pdoc is None:
         problems.raise_if_any("mapping files are invalid")
         raise AssertionError("unreachable: a missing project always records a problem")
     proj = MappingProject(folder, project_file.project, pdoc, digest=digest.hexdigest())
     _check_vocabularies(proj, problems)
     seen: dict[tuple[str, str], YamlDoc] = {}
-    for doc, model in parsed:
+    for doc, model, unpivots in parsed:
         for section, items in (
             ("tables", model.tables),
             ("crosswalks", model.crosswalks),
@@ -200,7 +236,7 @@ def load_project(folder: Path | str, *, collect: bool = False) -> MappingProject
                     )
                 seen.setdefault((section, name), doc)
         for tname, tspec in model.tables.items():
-            if (t := _table(doc, tname, tspec, problems)) is not None:
+            if (t := _table(doc, tname, tspec, unpivots.get(tname), problems)) is not None:
                 proj.tables.setdefault(tname, t)
         for xname, xspec in model.crosswalks.items():
             proj.crosswalks.setdefault(xname, _crosswalk(doc, xname, xspec, problems))
@@ -231,9 +267,66 @@ def _check_vocabularies(proj: MappingProject, problems: Problems) -> None:
             )
 
 
-def _table(doc: YamlDoc, name: str, spec: m.TableSpec, problems: Problems) -> TableDef | None:
+def _take_unpivots(data: Any) -> tuple[Any, dict[str, Any]]:
+    """The file's data without the tables' ``unpivot:`` entries, and those entries by table
+    (validated on their own into :class:`UnpivotSpec`)."""
+    tables = data.get("tables") if isinstance(data, dict) else None
+    if not isinstance(tables, dict):
+        return data, {}
+    found = {
+        name: spec["unpivot"]
+        for name, spec in tables.items()
+        if isinstance(spec, dict) and "unpivot" in spec
+    }
+    if not found:
+        return data, {}
+    kept = {
+        name: {k: v for k, v in spec.items() if k != "unpivot"} if name in found else spec
+        for name, spec in tables.items()
+    }
+    return {**data, "tables": kept}, found
+
+
+def _unpivot(doc: YamlDoc, name: str, raw: Any, problems: Problems) -> UnpivotDef | None:
+    base: Path_ = ("tables", name, "unpivot")
+    spec = _validate(UnpivotSpec, doc, raw, base, problems)
+    if spec is None:
+        return None
+    before = len(problems)
+    names = list(spec.rows[0])
+    fields: dict[str, list[Expr]] = {f: [] for f in names}
+    if not names:
+        problems.add(
+            doc.file, doc.line((*base, "rows", 0)), f"{name}.unpivot", "a row names no field"
+        )
+    for i, row in enumerate(spec.rows):
+        if set(row) != set(names):
+            problems.add(
+                doc.file,
+                doc.line((*base, "rows", i)),
+                f"{name}.unpivot",
+                f"every row names the same fields ({', '.join(names)}); "
+                f"this one names {', '.join(row) or 'none'}",
+            )
+            continue
+        for field_name in names:
+            path = (*base, "rows", i, field_name)
+            e = parse_expr(doc, path, row[field_name], f"{name}.unpivot.{field_name}", problems)
+            if e is not None:
+                fields[field_name].append(e)
+    if len(problems) > before:
+        return None
+    return UnpivotDef(
+        spec.alias, {f: tuple(v) for f, v in fields.items()}, len(spec.rows), doc.line(base)
+    )
+
+
+def _table(
+    doc: YamlDoc, name: str, spec: m.TableSpec, unpivot_raw: Any, problems: Problems
+) -> TableDef | None:
     base: Path_ = ("tables", name)
     before = len(problems)
+    unpivot = None if unpivot_raw is None else _unpivot(doc, name, unpivot_raw, problems)
     columns: dict[str, Expr] = {}
     for col, raw in spec.columns.items():
         e = parse_expr(doc, (*base, "columns", col), raw, f"{name}.{col}", problems)
@@ -265,7 +358,7 @@ def _table(doc: YamlDoc, name: str, spec: m.TableSpec, problems: Problems) -> Ta
     )
     if len(problems) > before:
         return None
-    return TableDef(name, spec, doc, base, columns, where, batch, tuple(prec), join_where)
+    return TableDef(name, spec, doc, base, columns, where, batch, tuple(prec), join_where, unpivot)
 
 
 def _duplicates(

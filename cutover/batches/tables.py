@@ -36,6 +36,7 @@ __all__ = [
     "quarantine_triage",
     "run_accounting",
     "run_quarantine",
+    "run_repair",
     "val_explanation",
     "val_finding",
     "val_offender",
@@ -87,6 +88,24 @@ run_accounting = sa.Table(
     sa.Column("quarantined", sa.BigInteger, nullable=False),
     #: Source rows the mapping's own filter leaves out, on purpose (not in source_rows).
     sa.Column("filtered", sa.BigInteger, nullable=False, default=0),
+)
+
+#: The cells the transform repaired instead of quarantining the row (``xf__repair``: an
+#: impossible value set to NULL under ``on_invalid: null``), per run, written by the dry run.
+run_repair = sa.Table(
+    "run_repair",
+    metadata,
+    sa.Column("run_id", _RUN, nullable=False),
+    sa.Column("batch", _BATCH, nullable=False),
+    sa.Column("target_table", sa.String(64), nullable=False),
+    sa.Column("source_table", sa.String(64), nullable=False),
+    sa.Column("source_key", sa.Text, nullable=False),
+    sa.Column("rule", sa.String(128), nullable=False),
+    sa.Column("column_name", sa.String(64), nullable=False),
+    #: The repaired cell's raw value is kept only as a hash, never the raw value.
+    sa.Column("value_hash", _HASH),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Index("ix_run_repair_identity", "run_id", "batch", "source_table", "source_key"),
 )
 
 #: The contract tables others write (the rest of :data:`metadata` is this package's own).

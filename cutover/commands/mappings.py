@@ -127,6 +127,11 @@ def register(app: typer.Typer) -> None:
                     str(gap.rows),
                 )
             console.print(table)
+        if report.unmapped_tables:
+            console.print(
+                "[yellow]target tables no mapping fills[/yellow] (nothing will be loaded into "
+                "them): " + ", ".join(report.unmapped_tables)
+            )
 
     @app.command("transform")
     def transform(

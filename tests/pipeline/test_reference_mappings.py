@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cutover.cli import app
 from load import reconcile
+from load.models import Base
 
 from .conftest import Pipeline
 from .support import answer_rows, staged_rows, target_rows
@@ -73,11 +74,15 @@ def test_accounting_holds_for_every_table_and_batch(pipeline: Pipeline) -> None:
     loaded_by_table_batch = Counter[tuple[str, str]]()
     for r in rows:
         loaded_by_table_batch[(r["target_table"], r["batch"])] += r["loaded"]
+    # A source row an unpivot turns into several target rows is loaded once: count its key.
+    unpivots = {p.name for p in pipeline.check.compiled.plans if p.variants > 1}
+    assert unpivots == {"revocation"}
     with pipeline.target().connect() as conn:
         in_target = Counter[tuple[str, str]]()
         for table in {t for t, _b in loaded_by_table_batch}:
+            count = "count(DISTINCT _source_key)" if table in unpivots else "count(*)"
             for batch, n in conn.execute(
-                sa.text(f"SELECT _batch, count(*) FROM {table} GROUP BY _batch")
+                sa.text(f"SELECT _batch, {count} FROM {table} GROUP BY _batch")
             ):
                 in_target[(table, str(batch))] = int(str(n))
     assert in_target == +loaded_by_table_batch
@@ -234,3 +239,57 @@ def test_jail_days_stay_as_posted_and_every_misposting_is_recorded(pipeline: Pip
     posted = {r["jail_credit_id"]: r["days_posted"] for r in target_rows(pipeline, "jail_credit")}
     assert {k: posted[k] for k in recorded} == {k: v[1] for k, v in recorded.items()}
     assert all(certificate != keyed for certificate, keyed in recorded.values())
+
+
+def test_every_target_table_is_filled_and_only_unknown_facts_are_left_empty(
+    pipeline: Pipeline,
+) -> None:
+    assert pipeline.check.unmapped_tables == []
+    project = pipeline.check.compiled.project
+    filled = set(project.tables) | {d.spec.record.table for d in project.duplicates.values()}
+    assert filled == set(Base.metadata.tables)
+    unfilled = {(name, column) for name, t in project.tables.items() for column in t.spec.unfilled}
+    # When a person arrived at the current institution was never recorded.
+    assert unfilled == {("custody", "begin_date")}
+
+
+def test_each_person_is_in_custody_at_the_current_institution(pipeline: Pipeline) -> None:
+    master = {r["OFF_ID"].strip(): r for r in staged_rows(pipeline, "stg_obscis_offndr")}
+    released = {
+        r["OFF_ID"].strip(): r["ACT_REL_DT"].strip()
+        for r in staged_rows(pipeline, "stg_obscis_rel_calc")
+    }
+    custody = {r["person_id"]: r for r in target_rows(pipeline, "custody")}
+    assert set(custody) == {r["person_id"] for r in target_rows(pipeline, "person")}
+    for person, row in custody.items():
+        legacy = master[person]
+        assert row["custody_id"] == person
+        assert row["institution_id"] == legacy["CUR_INST_CD"].strip().upper()
+        assert row["is_current"] is (legacy["STAT_CD"].strip().upper() == "IN")
+        day = released[person]
+        expected = None if day in ("", "00000000") else dt.date.fromisoformat(day)
+        assert row["end_date"] == expected
+        assert row["begin_date"] is None
+        assert row["is_current"] is (row["end_date"] is None)
+    assert {row["is_current"] for row in custody.values()} == {True, False}
+
+
+def test_each_infraction_revokes_its_days_one_row_per_kind(pipeline: Pipeline) -> None:
+    infractions = target_rows(pipeline, "infraction")
+    expected = {
+        (r["infraction_id"], kind): days
+        for r in infractions
+        for kind, days in (("RG", r["gc_revoked_days"]), ("RS", r["sp_revoked_days"]))
+        if days
+    }
+    revocations = {
+        (r["infraction_id"], r["credit_type"]): r["days"]
+        for r in target_rows(pipeline, "revocation")
+    }
+    assert revocations == expected
+    assert {kind for _infraction, kind in revocations} == {"RG", "RS"}
+    account = next(t.account for t in pipeline.transform.tables if t.name == "revocation")
+    staged = len(staged_rows(pipeline, "stg_obscis_infr"))
+    assert account.filtered > 0  # infractions that revoke nothing
+    assert account.source_rows + account.filtered == staged
+    assert account.loaded == len({i for i, _kind in revocations})

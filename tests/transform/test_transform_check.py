@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from transform_helpers import EXAMPLE, TARGET, copy_example, stage_example
+from transform_helpers import EXAMPLE, TARGET, copy_example, example_target, stage_example
 
 from cutover.errors import MappingError
 from transform import check_project, compile_project, load_project
@@ -41,6 +41,21 @@ def test_the_example_mappings_check_clean_with_coverage(staged: sa.Engine) -> No
     assert ("job", "task", "S2", "UNK9", 1) in gaps
     assert ("job", "task", "S2", "PAINT", 1) in gaps  # J5 predates the entry's eff_from
     assert {g.code for g in report.coverage} == {"UNK9", "PAINT"}
+    assert report.unmapped_tables == []
+
+
+def test_the_coverage_query_runs_on_both_engines(staging: sa.Engine) -> None:
+    """Global crosswalks group by the code alone (PostgreSQL refuses ORDER BY NULL)."""
+    stage_example(staging)
+    report = check_project(load_project(EXAMPLE), staging, TARGET)
+    assert {(g.institution, g.code) for g in report.coverage} == {("S2", "UNK9"), ("S2", "PAINT")}
+
+
+def test_the_check_names_the_target_tables_no_mapping_fills(staged: sa.Engine) -> None:
+    target = example_target()
+    sa.Table("visit", target, sa.Column("visit_id", sa.Text, primary_key=True))
+    report = check_project(load_project(EXAMPLE), staged, target)
+    assert report.unmapped_tables == ["visit"]
 
 
 def test_broken_mapping_files_report_every_problem_at_once_with_file_and_line(
