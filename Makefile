@@ -38,9 +38,12 @@ test: lint typecheck pytest
 demo: env
 	$(BIN)/cutover demo --dir $(DEMO) --offenders $(OFFENDERS) --seed 7
 
+# Every figure of issue 7 in one run (100,000 offenders, reused from bench-out/ when there);
+# e.g. BENCH_ARGS='--offenders 2000 --scaling-sizes 500,1000,2000 --scaling' for a quick one.
+BENCH_ARGS ?= --scaling
 bench: env services
 	$(BIN)/pip install -q -e '.[dev,bench]'
-	set -a && . .services/env && set +a && $(BIN)/python -m tests.benchmarks.run
+	set -a && . .services/env && set +a && $(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
 
 # Rewrite the golden files of the mapping tests on purpose, after reviewing the change.
 goldens: env
