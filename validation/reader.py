@@ -1,10 +1,10 @@
 """Read ``OffenderFacts`` from the target database: set-based, streaming, one query per table.
 
 Each fact table is read by one query ordered by ``person_id`` (binary collation, so that every
-stream and Python agree on the order) and fetched in bounded chunks; the streams are merged
-person by person, as a merge join. Memory holds one chunk per stream and one person's facts,
-whatever the size of the database. The catalogue (task codes and their rates) is small and
-read once.
+stream and Python agree on the order) and fetched in bounded chunks of plain tuples
+(``validation.streams``); the streams are merged person by person, as a merge join. Memory
+holds one chunk per stream and one person's facts, whatever the size of the database. The
+catalogue (task codes and their rates) is small and read once.
 
 Fact keys are the lineage of the legacy rows (``CR_TXN:T000123``), so that an explanation cites
 the rows a person can look up in the legacy system. Anything the reader cannot turn into a fact
@@ -14,6 +14,8 @@ is said in the person's ``notes``, never dropped silently.
 from __future__ import annotations
 
 import hashlib
+import io
+import pickle
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,11 +34,12 @@ from validation.facts import (
     JailCreditFact,
     LaborPoolWeekFact,
     LedgerEntryFact,
-    LedgerType,
     LegacyCalcFact,
     OffenderFacts,
     SegregationFact,
 )
+from validation.queries import FACT_TABLES, fact_queries
+from validation.streams import Days, PersonStream, open_cursor, rows_of
 
 __all__ = [
     "FETCH_ROWS",
@@ -79,10 +82,19 @@ class ReadStats:
     unmatched: dict[str, int] = field(default_factory=dict)
 
 
-def facts_hash(facts: OffenderFacts | None, person_id: str) -> str:
-    """A hex BLAKE2b-128 of the facts a computation uses (their canonical representation)."""
-    text = repr(facts) if facts is not None else f"no facts: {person_id}"
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+def facts_hash(rows: object) -> str:
+    """A hex BLAKE2b-128 of what a person's facts are built from.
+
+    ``rows`` is made of text, integers, ``None`` and tuples or lists of them: the rows as the
+    reader's queries select them (dates as ISO text) and the catalogue entries they use, so
+    the same facts give the same hash on every database. The pickle is written without a memo,
+    so its bytes depend on the values alone, never on which objects happen to be shared.
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=4)
+    pickler.fast = True
+    pickler.dump(rows)
+    return hashlib.blake2b(buffer.getvalue(), digest_size=16).hexdigest()
 
 
 def _key(table: str, source_key: str | None, natural: str) -> str:
@@ -98,42 +110,14 @@ def _open(day: date | None) -> date | None:
     return None if day is None or day.year >= _OPEN_YEAR else day
 
 
-class _Stream:
-    """One fact table's rows, ordered by person, fetched in chunks; ``take`` pops a person's."""
-
-    def __init__(self, name: str, result: sa.CursorResult[Any], stats: ReadStats) -> None:
-        self.name = name
-        self._rows: Iterator[Any] = iter(result)
-        self._stats = stats
-        self.head: Any = next(self._rows, None)
-
-    def take(self, person_id: str) -> list[Any]:
-        out: list[Any] = []
-        head = self.head
-        while head is not None and head[0] < person_id:
-            self._stats.unmatched[self.name] = self._stats.unmatched.get(self.name, 0) + 1
-            head = next(self._rows, None)
-        while head is not None and head[0] == person_id:
-            out.append(head)
-            head = next(self._rows, None)
-        self.head = head
-        if out:
-            self._stats.rows[self.name] = self._stats.rows.get(self.name, 0) + len(out)
-        return out
-
-    def drain(self) -> None:
-        """Count what is left (rows of persons after the last one read)."""
-        left = 0 if self.head is None else 1 + sum(1 for _ in self._rows)
-        if left:
-            self._stats.unmatched[self.name] = self._stats.unmatched.get(self.name, 0) + left
-        self.head = None
-
-
 @dataclass(frozen=True, slots=True)
 class _Catalogue:
     canonical: dict[tuple[str, str], str | None]
     #: Per institution and task code: ``(effective date, monthly rate)`` in date order.
     rates: dict[tuple[str, str], list[tuple[date, int]]]
+    #: Per institution and task code: what of the catalogue an assignment's facts depend on,
+    #: as plain values for ``facts_hash``.
+    tokens: dict[tuple[str, str], tuple[Any, ...]]
 
 
 def _catalogue(conn: Connection) -> _Catalogue:
@@ -151,132 +135,14 @@ def _catalogue(conn: Connection) -> _Catalogue:
     ).order_by(tr.c.institution_id, tr.c.task_code, tr.c.effective_date)
     for row in conn.execute(query):
         rates.setdefault((row[0], row[1]), []).append((row[2], row[3]))
-    return _Catalogue(canonical, rates)
-
-
-def _by_person(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """``column`` in the binary collation Python compares strings in."""
-    if conn.dialect.name == "postgresql":
-        return column.collate("C")
-    return column
-
-
-def fact_queries(
-    conn: Connection, batches: Sequence[str] | None, person_ids: Sequence[str] | None
-) -> dict[str, sa.Select[Any]]:
-    """The reader's queries, by table: persons and one per fact table, ordered by person."""
-    p = m.Person.__table__
-    persons_in: sa.Select[Any] | None = None
-    if batches is not None:
-        persons_in = sa.select(p.c.person_id).where(p.c._batch.in_(list(batches)))
-    if person_ids is not None:
-        ids = sa.select(p.c.person_id).where(p.c.person_id.in_(list(person_ids)))
-        persons_in = ids if persons_in is None else persons_in.where(p.c.person_id.in_(ids))
-
-    def select(table: sa.FromClause, *cols: sa.ColumnElement[Any], order: str) -> sa.Select[Any]:
-        query = sa.select(
-            table.c.person_id, table.c._source_table, table.c._source_key, *cols
-        ).order_by(_by_person(conn, table.c.person_id), table.c[order])
-        if persons_in is not None:
-            query = query.where(table.c.person_id.in_(persons_in))
-        return query
-
-    person = sa.select(p.c.person_id, p.c._batch, p.c.status_code).order_by(
-        _by_person(conn, p.c.person_id)
-    )
-    if persons_in is not None:
-        person = person.where(p.c.person_id.in_(persons_in))
-    cm, jc, doc = m.Commitment.__table__, m.JailCredit.__table__, m.Document.__table__
-    asg, seg, lp = m.Assignment.__table__, m.Segregation.__table__, m.LaborPoolAttendance.__table__
-    inf, txn = m.Infraction.__table__, m.CreditTransaction.__table__
-    rc = m.LegacyReleaseCalculation.__table__
-    cols = {
-        "commitment": (
-            cm,
-            "commitment_id",
-            (
-                cm.c.commitment_id,
-                cm.c.offense_class,
-                cm.c.sentence_begin_date,
-                cm.c.term_years,
-                cm.c.term_months,
-                cm.c.term_days,
-                cm.c.life_sentence,
-                cm.c.consecutive_to_commitment_id,
-                cm.c.committed_on,
-            ),
-        ),
-        "jail_credit": (
-            jc,
-            "jail_credit_id",
-            (jc.c.jail_credit_id, jc.c.commitment_id, jc.c.days_posted, jc.c.certificate_no),
-        ),
-        "document": (
-            doc,
-            "document_id",
-            (
-                doc.c.document_id,
-                doc.c.sentence_begin_date,
-                doc.c.jail_days,
-                doc.c.certificate_no,
-            ),
-        ),
-        "assignment": (
-            asg,
-            "assignment_id",
-            (
-                asg.c.assignment_id,
-                asg.c.institution_id,
-                asg.c.task_code,
-                asg.c.assignment_type,
-                asg.c.begin_date,
-                asg.c.end_date,
-            ),
-        ),
-        "segregation": (
-            seg,
-            "segregation_id",
-            (seg.c.segregation_id, seg.c.segregation_type, seg.c.begin_date, seg.c.end_date),
-        ),
-        "labor_pool_attendance": (
-            lp,
-            "week_begin_date",
-            (lp.c.institution_id, lp.c.week_begin_date, lp.c.days_worked),
-        ),
-        "infraction": (
-            inf,
-            "infraction_id",
-            (
-                inf.c.infraction_id,
-                inf.c.infraction_date,
-                inf.c.gc_revoked_days,
-                inf.c.sp_revoked_days,
-            ),
-        ),
-        "credit_transaction": (
-            txn,
-            "txn_id",
-            (txn.c.txn_id, txn.c.credit_type, txn.c.credit_month, txn.c.days, txn.c.entered_on),
-        ),
-        "legacy_release_calculation": (
-            rc,
-            "calculated_as_of",
-            (
-                rc.c.calculated_as_of,
-                rc.c.max_expiration_date,
-                rc.c.ms_release_date,
-                rc.c.actual_release_date,
-                rc.c.release_type,
-            ),
-        ),
+    tokens = {
+        task: (
+            canonical.get(task),
+            tuple((day.isoformat(), int(rate)) for day, rate in rates.get(task, ())),
+        )
+        for task in canonical.keys() | rates.keys()
     }
-    out = {"person": person}
-    for name, (table, order, columns) in cols.items():
-        query = select(table, *columns, order=order)
-        if name == "document":
-            query = query.where(table.c.document_type == "JAIL_CERT")
-        out[name] = query
-    return out
+    return _Catalogue(canonical, rates, tokens)
 
 
 def read_offenders(
@@ -307,101 +173,115 @@ def _read(
     stats: ReadStats,
 ) -> Iterator[OffenderRecord]:
     catalogue = _catalogue(conn)
-    streaming = conn.execution_options(stream_results=True, yield_per=fetch_rows)
     statements = fact_queries(conn, batches, person_ids)
-    results = {name: streaming.execute(stmt) for name, stmt in statements.items()}
+    persons = open_cursor(conn, statements["person"], "cutover_person")
+    streams: list[PersonStream] = []
     try:
-        persons: Any = results["person"]
-        streams = {
-            name: _Stream(name, result, stats)
-            for name, result in results.items()
-            if name != "person"
-        }
-        for person_id, batch, status in persons:
+        for name in FACT_TABLES:
+            cursor = open_cursor(conn, statements[name], f"cutover_{name}")
+            streams.append(PersonStream(conn, name, cursor, fetch_rows))
+        days = Days()
+        for person_id, batch, status in rows_of(conn, persons, fetch_rows):
             stats.persons += 1
-            rows = {name: stream.take(person_id) for name, stream in streams.items()}
-            yield _build(person_id, batch, status, rows, catalogue)
-        for stream in streams.values():
+            rows = [stream.take(person_id) for stream in streams]
+            yield _build(person_id, batch, status, rows, catalogue, days)
+        for stream in streams:
             stream.drain()
     finally:
-        for result in results.values():
-            result.close()
+        persons.close()
+        for stream in streams:
+            stream.close()
+            if stream.rows:
+                stats.rows[stream.name] = stats.rows.get(stream.name, 0) + stream.rows
+            if stream.unmatched:
+                stats.unmatched[stream.name] = (
+                    stats.unmatched.get(stream.name, 0) + stream.unmatched
+                )
 
 
 def _build(
-    person_id: str, batch: str, status: str, rows: dict[str, list[Any]], catalogue: _Catalogue
+    person_id: str,
+    batch: str,
+    status: str,
+    rows: list[list[tuple[Any, ...]]],
+    catalogue: _Catalogue,
+    days: Days,
 ) -> OffenderRecord:
+    cmt_rows, jail_rows, doc_rows, asg_rows, seg_rows, lp_rows, inf_rows, txn_rows, rc_rows = rows
     notes: list[str] = []
-    commitments, keys = _commitments(rows["commitment"], notes)
+    commitments, keys = _commitments(cmt_rows, notes, days)
     jail = []
-    for _, table, src, jail_id, cmt_id, days, cert in rows["jail_credit"]:
+    for _, t, s, jail_id, cmt_id, jail_days, cert in jail_rows:
+        key = _key(t, s, jail_id)
         target = keys.get(cmt_id)
         if target is None:
-            notes.append(
-                f"jail credit {_key(table, src, jail_id)} names commitment {cmt_id}, "
-                "not one of this person's"
-            )
+            notes.append(f"jail credit {key} names commitment {cmt_id}, not one of this person's")
             target = f"?{cmt_id}"
-        jail.append(JailCreditFact(_key(table, src, jail_id), target, days, cert))
+        jail.append(JailCreditFact(key, target, jail_days, cert))
     certificates = []
-    for _, table, src, doc_id, begin, days, cert in rows["document"]:
-        key = _key(table, src, doc_id)
-        if begin is None or days is None:
+    for _, t, s, doc_id, begin, jail_days, cert in doc_rows:
+        key = _key(t, s, doc_id)
+        if begin is None or jail_days is None:
             missing = "sentence begin date" if begin is None else "jail days"
             notes.append(f"jail certificate {key} has no {missing}; it cannot be used")
             continue
-        certificates.append(JailCertificateFact(key, begin, days, cert))
-    legacy_rows = rows["legacy_release_calculation"]
-    facts: OffenderFacts | None = None
-    reason: str | None = None
-    if not legacy_rows:
+        certificates.append(JailCertificateFact(key, days[begin], jail_days, cert))
+    if not rc_rows:
         reason = "no legacy release calculation (REL_CALC) was migrated for this person"
-    else:
-        if len(legacy_rows) > 1:
-            notes.append(
-                f"{len(legacy_rows)} legacy release calculations; the latest "
-                f"({legacy_rows[-1][3]}) is compared"
-            )
-        _, table, src, calc_dt, max_exp, ms_rel, act_rel, rel_typ = legacy_rows[-1]
-        facts = OffenderFacts(
-            person_id=person_id,
-            status=status,
-            commitments=commitments,
-            legacy=LegacyCalcFact(
-                _key(table, src, f"{person_id}|{calc_dt}"),
-                max_exp,
-                ms_rel,
-                calc_dt,
-                act_rel,
-                rel_typ,
-            ),
-            jail_credits=tuple(jail),
-            jail_certificates=tuple(certificates),
-            assignments=_assignments(rows["assignment"], catalogue, notes),
-            segregations=tuple(
-                SegregationFact(_key(t, s, i), typ, b, _open(e))
-                for _, t, s, i, typ, b, e in rows["segregation"]
-            ),
-            labor_pool=tuple(
-                LaborPoolWeekFact(_key(t, s, f"{person_id}|{inst}|{week}"), week, days)
-                for _, t, s, inst, week, days in rows["labor_pool_attendance"]
-            ),
-            infractions=tuple(
-                InfractionFact(_key(t, s, i), d, gc, sp)
-                for _, t, s, i, d, gc, sp in rows["infraction"]
-            ),
-            ledger=tuple(
-                LedgerEntryFact(_key(t, s, i), cast(LedgerType, typ), month, days, entered)
-                for _, t, s, i, typ, month, days, entered in rows["credit_transaction"]
-            ),
+        digest = hashlib.blake2b(f"no facts: {person_id}".encode(), digest_size=16).hexdigest()
+        return OffenderRecord(person_id, batch, None, digest, reason, tuple(notes))
+    if len(rc_rows) > 1:
+        notes.append(
+            f"{len(rc_rows)} legacy release calculations; the latest ({rc_rows[-1][3]}) is compared"
         )
-    return OffenderRecord(
-        person_id, batch, facts, facts_hash(facts, person_id), reason, tuple(notes)
+    _, t, s, calc_dt, max_exp, ms_rel, act_rel, rel_typ = rc_rows[-1]
+    legacy = LegacyCalcFact(
+        _key(t, s, f"{person_id}|{calc_dt}"),
+        days[max_exp],
+        days[ms_rel],
+        days[calc_dt],
+        days[act_rel],
+        rel_typ,
     )
+    # The ledger is most of the rows: the common case of ``_key`` is inlined, without a call.
+    ledger = tuple(
+        LedgerEntryFact(
+            f"{t}:{s.strip()}" if s and "|" not in s else _key(t, s, i),
+            typ,
+            days[month],
+            n,
+            days[entered],
+        )
+        for _, t, s, i, typ, month, n, entered in txn_rows
+    )
+    facts = OffenderFacts(
+        person_id=person_id,
+        status=status,
+        commitments=commitments,
+        legacy=legacy,
+        jail_credits=tuple(jail),
+        jail_certificates=tuple(certificates),
+        assignments=_assignments(asg_rows, catalogue, notes, days),
+        segregations=tuple(
+            SegregationFact(_key(t, s, i), typ, days[b], _open(days[e]))
+            for _, t, s, i, typ, b, e in seg_rows
+        ),
+        labor_pool=tuple(
+            LaborPoolWeekFact(_key(t, s, f"{person_id}|{inst}|{week}"), days[week], worked)
+            for _, t, s, inst, week, worked in lp_rows
+        ),
+        infractions=tuple(
+            InfractionFact(_key(t, s, i), days[d], gc, sp) for _, t, s, i, d, gc, sp in inf_rows
+        ),
+        ledger=ledger,
+    )
+    tasks = [catalogue.tokens.get((r[4], r[5])) for r in asg_rows]
+    digest = facts_hash((person_id, status, rows, tasks))
+    return OffenderRecord(person_id, batch, facts, digest, None, tuple(notes))
 
 
 def _commitments(
-    rows: list[Any], notes: list[str]
+    rows: list[tuple[Any, ...]], notes: list[str], days: Days
 ) -> tuple[tuple[CommitmentFact, ...], dict[str, str]]:
     keys = {r[3]: _key(r[1], r[2], r[3]) for r in rows}
     out = []
@@ -416,19 +296,30 @@ def _commitments(
                 )
                 consecutive = f"?{cons}"
         out.append(
-            CommitmentFact(keys[cmt_id], cls, begin, yrs, mos, dys, bool(life), consecutive, cmt_dt)
+            CommitmentFact(
+                keys[cmt_id],
+                cls,
+                days[begin],
+                yrs,
+                mos,
+                dys,
+                bool(life),
+                consecutive,
+                days[cmt_dt],
+            )
         )
     return tuple(out), keys
 
 
 def _assignments(
-    rows: list[Any], catalogue: _Catalogue, notes: list[str]
+    rows: list[tuple[Any, ...]], catalogue: _Catalogue, notes: list[str], days: Days
 ) -> tuple[AssignmentFact, ...]:
     """Assignments with the rate in effect, split where the task's rate changes."""
     out: list[AssignmentFact] = []
-    for _, table, src, asg_id, inst, task, typ, begin, end_date in rows:
+    for _, table, src, asg_id, inst, task, typ, begin_text, end_text in rows:
         key = _key(table, src, asg_id)
-        end = _open(end_date)
+        begin: date = days[begin_text]
+        end = _open(days[end_text])
         canonical = catalogue.canonical.get((inst, task))
         atype = cast(AssignmentType, typ)
         schedule = catalogue.rates.get((inst, task), [])

@@ -1,17 +1,26 @@
-"""Validation throughput: reading facts from the target vs recomputing and explaining them.
+"""Validation throughput: reading the migrated facts vs recomputing and explaining them.
 
-Generates N offenders (``cutover legacy generate``), migrates them with the reference mappings
-(extract, transform, load into a SQLite target, or ``--target-url``), then measures on the
-migrated target:
+Measures a migrated workspace as it is (``--workspace DIR``, after ``cutover dry-run``;
+``--database scratch`` is the dry run's target, ``target`` the real one) and changes nothing in
+it: the validation results go to a temporary control database. Without ``--workspace``, it
+generates ``--offenders`` offenders, makes a workspace for them and runs the dry run first.
 
-- ``fetch``: the reader's queries alone, every row fetched, no facts built;
-- ``read``: ``read_offenders``, facts built for every offender;
-- ``explain``: ``explain`` over the facts already read (recompute, compare, waterfall);
-- ``validate``: ``validate_run`` end to end (read, explain, write results and findings).
+It reports, in seconds of wall time:
 
-The issue's target: explain / read is a small multiple. Prints one JSON object.
+- ``fetch_seconds``: the reader's queries alone, every row fetched, no facts built;
+- ``validate_seconds``: ``validate_run`` end to end, made of ``read_seconds`` (the offenders'
+  facts read from the target), ``recompute_explain_seconds`` (the rule pack: recompute, compare,
+  waterfall), ``write_seconds`` (results to the control database) and ``findings_seconds``
+  (catalogue findings);
+- ``recompute_over_read``: ``recompute_explain_seconds / read_seconds``, issue #5's ratio.
 
-Usage: python -m tests.benchmarks.validation_throughput [--offenders N] [--workdir DIR]
+It also gives ``offenders``, ``rows`` (fact rows read), the counts of the run, the process's CPU
+seconds during ``validate_run`` and its peak memory. Prints one JSON object.
+
+Usage::
+
+    python -m tests.benchmarks.validation_throughput --workspace DIR [--database scratch|target]
+    python -m tests.benchmarks.validation_throughput [--offenders N] [--seed S] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -19,29 +28,30 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from cutover.commands.workspace import write_workspace
 from cutover.legacy import generate
-from cutover.runs import start_run
-from cutover.settings import Settings, load_settings
-from extract import extract_sources
-from load import create_target_engine, load_run, upgrade
-from load.models import Base
-from transform import load_project, run_transform
-from validation import explain, load_pack, read_offenders, validate_run
+from cutover.logs import configure_logging
+from cutover.settings import load_settings
+from load import create_target_engine
+from validation import load_pack, validate_run
 from validation.reader import fact_queries
+from validation.run import ValidationEngines
+from validation.streams import open_cursor
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings" / "obscis"
 
 
-def migrate(workdir: Path, offenders: int, seed: int, target_url: str | None) -> Settings:
+def prepare(workdir: Path, offenders: int, seed: int) -> Path:
+    """A workspace of ``offenders`` generated offenders, dry-run into its scratch database."""
     legacy = workdir / "legacy"
     if not (legacy / "obscis.db").exists():
         generate(legacy, offenders, seed, workers=2)
@@ -53,74 +63,79 @@ def migrate(workdir: Path, offenders: int, seed: int, target_url: str | None) ->
             documents=str(legacy / "documents.csv"),
             mappings=str(MAPPINGS),
         )
-    settings = load_settings(workspace, overrides={"target_url": target_url})
-    staging_url = settings.staging.url.get_secret_value()
-    target = settings.target.url.get_secret_value()
-    with start_run(settings, "dry-run", actor="benchmark") as run:
-        extract_sources(settings, run=run)
-        staging = sa.create_engine(staging_url)
-        try:
-            run_transform(load_project(settings.mappings_dir), staging, Base.metadata, run.id)
-        finally:
-            staging.dispose()
-        upgrade(target)
-        load_run(staging_url, target, check=False)
-    return settings
+        cutover = str(Path(sys.executable).with_name("cutover"))
+        subprocess.run(
+            [cutover, "dry-run", "-w", str(workspace)], check=True, stdout=subprocess.DEVNULL
+        )
+    return workspace
 
 
-def measure(settings: Settings) -> dict[str, Any]:
-    pack = load_pack(settings.rule_pack)
-    engine = create_target_engine(settings.target.url.get_secret_value())
-    out: dict[str, Any] = {}
-    try:
-        started = time.perf_counter()
-        rows = 0
-        with engine.connect() as conn:
-            streaming = conn.execution_options(stream_results=True, yield_per=5000)
-            for stmt in fact_queries(conn, None, None).values():
-                rows += sum(1 for _ in streaming.execute(stmt))
-        out["fetch_seconds"] = time.perf_counter() - started
-        out["rows"] = rows
-        started = time.perf_counter()
-        records = list(read_offenders(engine))
-        out["read_seconds"] = time.perf_counter() - started
-        out["offenders"] = len(records)
-        started = time.perf_counter()
-        statuses: dict[str, int] = {}
-        for record in records:
-            if record.facts is not None:
-                status = explain(record.facts, pack).status
-                statuses[status] = statuses.get(status, 0) + 1
-        out["explain_seconds"] = time.perf_counter() - started
-        out["statuses"] = statuses
-        del records
-    finally:
-        engine.dispose()
+def fetch(engine: sa.Engine) -> tuple[float, int]:
+    """Seconds to run the reader's queries and fetch every row, and the number of rows."""
     started = time.perf_counter()
-    with start_run(settings, "validate", actor="benchmark") as run:
-        result = validate_run(settings, run.id)
-    out["validate_seconds"] = time.perf_counter() - started
-    out["validate_read_seconds"] = result.read_seconds
-    out["validate_compute_seconds"] = result.compute_seconds
-    out["validate_write_seconds"] = result.write_seconds
-    out["explain_over_read"] = out["explain_seconds"] / out["read_seconds"]
-    out["explain_over_fetch"] = out["explain_seconds"] / out["fetch_seconds"]
+    rows = 0
+    with engine.connect() as conn:
+        for name, statement in fact_queries(conn, None, None).items():
+            cursor = open_cursor(conn, statement, f"bench_{name}")
+            try:
+                while chunk := cursor.fetchmany(5_000):
+                    rows += len(chunk)
+            finally:
+                cursor.close()
+    return time.perf_counter() - started, rows
+
+
+def measure(workspace: Path, database: Literal["target", "scratch"]) -> dict[str, Any]:
+    settings = load_settings(workspace)
+    url = (settings.target if database == "target" else settings.scratch).url.get_secret_value()
+    pack = load_pack(settings.rule_pack)
+    target = create_target_engine(url)
+    out: dict[str, Any] = {"workspace": str(workspace), "database": database}
+    with tempfile.TemporaryDirectory(prefix="cutover-validation-bench-") as scratch:
+        control = sa.create_engine(f"sqlite:///{Path(scratch) / 'control.db'}")
+        try:
+            out["fetch_seconds"], out["fetched_rows"] = fetch(target)
+            started, cpu = time.perf_counter(), time.process_time()
+            result = validate_run(ValidationEngines(target, control), "benchmark", pack=pack)
+            out["validate_seconds"] = time.perf_counter() - started
+            out["validate_cpu_seconds"] = time.process_time() - cpu
+        finally:
+            control.dispose()
+            target.dispose()
+    out["offenders"] = result.offenders
+    out["rows"] = sum(result.stats.rows.values())
+    out["read_seconds"] = result.read_seconds
+    out["recompute_explain_seconds"] = result.compute_seconds
+    out["write_seconds"] = result.write_seconds
+    out["findings_seconds"] = result.findings_seconds
+    out["recompute_over_read"] = (
+        result.compute_seconds / result.read_seconds if result.read_seconds > 0 else None
+    )
+    out["counts"] = result.counts()
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--workspace", type=Path, default=None, help="a migrated workspace")
+    parser.add_argument("--database", choices=("scratch", "target"), default="scratch")
     parser.add_argument("--offenders", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None)
-    parser.add_argument("--target-url", default=None)
     args = parser.parse_args(argv)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cutover-validation-bench-"))
-    started = time.perf_counter()
-    settings = migrate(workdir, args.offenders, args.seed, args.target_url)
-    result = {"migrate_seconds": time.perf_counter() - started, **measure(settings)}
-    json.dump(result, sys.stdout, indent=2)
+    configure_logging(level="WARNING")
+    out: dict[str, Any] = {}
+    workspace = args.workspace
+    if workspace is None:
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cutover-validation-bench-"))
+        started = time.perf_counter()
+        workspace = prepare(workdir, args.offenders, args.seed)
+        out["prepare_seconds"] = time.perf_counter() - started
+    elif not (workspace / "cutover.toml").exists():
+        parser.error(f"{workspace} is not a workspace (no cutover.toml)")
+    out.update(measure(workspace.resolve(), args.database))
+    json.dump(out, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 

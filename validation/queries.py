@@ -1,0 +1,185 @@
+"""The reader's queries: persons, and one query per fact table, ordered by person.
+
+Each selects only what the facts are built from, in a form every driver gives the same way
+(dates as ISO text, flags as integers), so that the rows, and the hash made of them, are the
+same on SQLite and PostgreSQL. Ordering and the restriction to batches or persons are the
+engine's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from load import models as m
+
+__all__ = ["FACT_TABLES", "by_person", "date_text", "fact_queries"]
+
+#: The fact tables, in the order their rows enter a person's facts and ``facts_hash``.
+FACT_TABLES = (
+    "commitment",
+    "jail_credit",
+    "document",
+    "assignment",
+    "segregation",
+    "labor_pool_attendance",
+    "infraction",
+    "credit_transaction",
+    "legacy_release_calculation",
+)
+
+
+def by_person(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """``column`` in the binary collation Python compares strings in."""
+    if conn.dialect.name == "postgresql":
+        return column.collate("C")
+    return column
+
+
+def date_text(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """A date column as ``YYYY-MM-DD`` text (SQLite stores dates as that text already)."""
+    if conn.dialect.name == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM-DD")
+    return sa.type_coerce(column, sa.String)
+
+
+def fact_queries(
+    conn: Connection, batches: Sequence[str] | None, person_ids: Sequence[str] | None
+) -> dict[str, sa.Select[Any]]:
+    """The reader's queries, by table: persons and one per fact table, ordered by person.
+
+    Each fact query selects ``person_id``, the lineage (``_source_table``, ``_source_key``),
+    then what the facts need; dates come as ISO text and flags as integers.
+    """
+    p = m.Person.__table__
+    persons_in: sa.Select[Any] | None = None
+    if batches is not None:
+        persons_in = sa.select(p.c.person_id).where(p.c._batch.in_(list(batches)))
+    if person_ids is not None:
+        ids = sa.select(p.c.person_id).where(p.c.person_id.in_(list(person_ids)))
+        persons_in = ids if persons_in is None else persons_in.where(p.c.person_id.in_(ids))
+
+    def day(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        return date_text(conn, column)
+
+    person = sa.select(p.c.person_id, p.c._batch, p.c.status_code).order_by(
+        by_person(conn, p.c.person_id)
+    )
+    if persons_in is not None:
+        person = person.where(p.c.person_id.in_(persons_in))
+    cm, jc, doc = m.Commitment.__table__, m.JailCredit.__table__, m.Document.__table__
+    asg, seg, lp = m.Assignment.__table__, m.Segregation.__table__, m.LaborPoolAttendance.__table__
+    inf, txn = m.Infraction.__table__, m.CreditTransaction.__table__
+    rc = m.LegacyReleaseCalculation.__table__
+    #: Per fact table: the table, the order of a person's rows, and the columns the facts are
+    #: built from (the first is the natural key, for rows without lineage).
+    tables: dict[
+        str,
+        tuple[sa.FromClause, tuple[sa.ColumnElement[Any], ...], tuple[sa.ColumnElement[Any], ...]],
+    ] = {
+        "commitment": (
+            cm,
+            (cm.c.commitment_id,),
+            (
+                cm.c.commitment_id,
+                cm.c.offense_class,
+                day(cm.c.sentence_begin_date),
+                cm.c.term_years,
+                cm.c.term_months,
+                cm.c.term_days,
+                sa.cast(cm.c.life_sentence, sa.Integer),
+                cm.c.consecutive_to_commitment_id,
+                day(cm.c.committed_on),
+            ),
+        ),
+        "jail_credit": (
+            jc,
+            (jc.c.jail_credit_id,),
+            (jc.c.jail_credit_id, jc.c.commitment_id, jc.c.days_posted, jc.c.certificate_no),
+        ),
+        "document": (
+            doc,
+            (doc.c.document_id,),
+            (
+                doc.c.document_id,
+                day(doc.c.sentence_begin_date),
+                doc.c.jail_days,
+                doc.c.certificate_no,
+            ),
+        ),
+        "assignment": (
+            asg,
+            (asg.c.assignment_id,),
+            (
+                asg.c.assignment_id,
+                asg.c.institution_id,
+                asg.c.task_code,
+                asg.c.assignment_type,
+                day(asg.c.begin_date),
+                day(asg.c.end_date),
+            ),
+        ),
+        "segregation": (
+            seg,
+            (seg.c.segregation_id,),
+            (
+                seg.c.segregation_id,
+                seg.c.segregation_type,
+                day(seg.c.begin_date),
+                day(seg.c.end_date),
+            ),
+        ),
+        "labor_pool_attendance": (
+            lp,
+            (lp.c.week_begin_date, lp.c.institution_id),
+            (lp.c.institution_id, day(lp.c.week_begin_date), lp.c.days_worked),
+        ),
+        "infraction": (
+            inf,
+            (inf.c.infraction_id,),
+            (
+                inf.c.infraction_id,
+                day(inf.c.infraction_date),
+                inf.c.gc_revoked_days,
+                inf.c.sp_revoked_days,
+            ),
+        ),
+        "credit_transaction": (
+            txn,
+            (txn.c.txn_id,),
+            (
+                txn.c.txn_id,
+                txn.c.credit_type,
+                day(txn.c.credit_month),
+                txn.c.days,
+                day(txn.c.entered_on),
+            ),
+        ),
+        "legacy_release_calculation": (
+            rc,
+            (rc.c.calculated_as_of,),
+            (
+                day(rc.c.calculated_as_of),
+                day(rc.c.max_expiration_date),
+                day(rc.c.ms_release_date),
+                day(rc.c.actual_release_date),
+                rc.c.release_type,
+            ),
+        ),
+    }
+    out = {"person": person}
+    for name in FACT_TABLES:
+        table, order, columns = tables[name]
+        lineage = (table.c._source_table, table.c._source_key)
+        query = sa.select(table.c.person_id, *lineage, *columns).order_by(
+            by_person(conn, table.c.person_id), *order
+        )
+        if name == "document":
+            query = query.where(table.c.document_type == "JAIL_CERT")
+        if persons_in is not None:
+            query = query.where(table.c.person_id.in_(persons_in))
+        out[name] = query
+    return out
