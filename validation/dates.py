@@ -59,7 +59,9 @@ def add_term(start: date, years: int = 0, months: int = 0, days: int = 0) -> dat
     The result is the expiration date itself, not the day before it: a 30-year term beginning
     1977-06-10 expires 2007-06-10 (Smith v. State, 140 Md. App. 445).
     """
-    return add_months(start, years * 12 + months) + timedelta(days=days)
+    # Years first, clamped on their own: 2012-02-29 + 5 years is 2017-02-28, so + 5y9m is
+    # 2017-11-28, where adding 69 months at once would give 2017-11-29.
+    return add_months(add_months(start, years * 12), months) + timedelta(days=days)
 
 
 def month_start(day: date) -> date:

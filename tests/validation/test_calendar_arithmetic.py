@@ -30,6 +30,10 @@ from validation.dates import (
         pytest.param(date(2021, 1, 31), (0, 1, 1), date(2021, 3, 1), id="months-then-days"),
         pytest.param(date(2019, 3, 31), (1, 11, 0), date(2021, 2, 28), id="years-and-months"),
         pytest.param(date(2021, 12, 15), (0, 0, 20), date(2022, 1, 4), id="days-cross-year"),
+        # The years clamp before the months are added (2017-02-28, then nine months on).
+        pytest.param(
+            date(2012, 2, 29), (5, 9, 0), date(2017, 11, 28), id="feb29-years-clamp-first"
+        ),
     ],
 )
 def test_add_term_adds_years_then_months_clamped_then_days(
@@ -95,3 +99,25 @@ def test_period_includes_both_ends_and_an_open_end_runs_on() -> None:
 def test_week_start_is_monday() -> None:
     assert week_start(date(2021, 7, 4)) == date(2021, 6, 28)
     assert week_start(date(2021, 6, 28)) == date(2021, 6, 28)
+
+
+def test_add_term_agrees_with_the_generator_on_every_month_end_start() -> None:
+    """The rule pack and the reference legacy system add terms the same way (the spec's rule),
+    over starts on every day of two leap cycles' month ends and a spread of terms."""
+    from cutover.legacy.calendar import add_term as legacy_add_term  # noqa: PLC0415
+
+    starts = [
+        date(year, month, day)
+        for year in range(2000, 2009)
+        for month in range(1, 13)
+        for day in range(26, 32)
+        if day <= (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
+    ]
+    terms = [(y, m, d) for y in (0, 1, 3, 5) for m in (0, 1, 2, 9, 11) for d in (0, 1, 30)]
+    wrong = [
+        (start, term)
+        for start in starts
+        for term in terms
+        if add_term(start, *term).toordinal() != legacy_add_term(start.toordinal(), *term)
+    ]
+    assert not wrong, wrong[:5]
