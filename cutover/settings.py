@@ -61,6 +61,10 @@ class SourceSettings(_Frozen):
     #: Key columns per table where the source declares none (``{"LBR_LOG": ["OFF_ID", ...]}``).
     keys: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     chunk_rows: int = Field(default=20_000, ge=1, le=1_000_000)
+    #: Rows per committed chunk when the engine copies the table itself (a SQLite source into
+    #: SQLite staging): no row passes through Python, so a chunk can be larger, and fewer
+    #: commits (each an fsync) are paid.
+    engine_chunk_rows: int = Field(default=250_000, ge=1, le=10_000_000)
 
 
 class DatabaseSettings(_Frozen):

@@ -76,6 +76,8 @@ class PlannedSource:
     source: Source
     chunk_rows: int
     tables: list[str]
+    #: Rows per chunk when the engine copies a table itself (``extract.engine``).
+    engine_chunk_rows: int | None = None
 
 
 @contextmanager
@@ -95,7 +97,14 @@ def open_plan(
         for name in list(sources) or sorted(settings.sources):
             src_settings = settings.source(name)
             source = open_source(name, src_settings)
-            opened.append(PlannedSource(source, chunk_rows or src_settings.chunk_rows, []))
+            opened.append(
+                PlannedSource(
+                    source,
+                    chunk_rows or src_settings.chunk_rows,
+                    [],
+                    chunk_rows or src_settings.engine_chunk_rows,
+                )
+            )
             available = retrying(source.tables, policy, what=f"{name}: list tables")
             every.extend(available)
             lowered = {t.lower() for t in tables}

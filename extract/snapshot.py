@@ -128,8 +128,11 @@ def stage_table(
     run_id: str,
     chunk_rows: int,
     on_progress: ProgressFn | None = None,
+    engine_chunk_rows: int | None = None,
 ) -> TableResult:
-    """Bring one staged table up to date with the source (see the module docstring)."""
+    """Bring one staged table up to date with the source (see the module docstring).
+
+    ``engine_chunk_rows`` (default ``chunk_rows``) is the chunk of the engine's own copy."""
     started = time.perf_counter()
     stg_name = staged_table_name(source.name, info.name)
     table = staging.table_for(stg_name, info)
@@ -187,7 +190,8 @@ def stage_table(
         written = 0
         methods: list[str] = []
         if engine is not None:
-            done, cp, written = _engine_chunks(engine, table, cp, chunk_rows, on_progress)
+            engine_chunk = engine_chunk_rows or chunk_rows
+            done, cp, written = _engine_chunks(engine, table, cp, engine_chunk, on_progress)
             if done or written:
                 methods.append("engine")
     if not done:
@@ -286,12 +290,19 @@ def _stage_once(
     *,
     run_id: str,
     chunk_rows: int,
+    engine_chunk_rows: int | None,
     on_progress: ProgressFn | None,
 ) -> TableResult:
     try:
         info = source.describe(table_name)
         return stage_table(
-            staging, source, info, run_id=run_id, chunk_rows=chunk_rows, on_progress=on_progress
+            staging,
+            source,
+            info,
+            run_id=run_id,
+            chunk_rows=chunk_rows,
+            on_progress=on_progress,
+            engine_chunk_rows=engine_chunk_rows,
         )
     except sa.exc.SQLAlchemyError as exc:  # the staging database's own errors
         raise translate(exc, source="staging", table=table_name, action="write staging") from exc
@@ -335,6 +346,7 @@ def extract_sources(
                             table_name,
                             run_id=run.id,
                             chunk_rows=planned.chunk_rows,
+                            engine_chunk_rows=planned.engine_chunk_rows,
                             on_progress=on_progress,
                         )
                         result = retrying(once, policy, what=f"{name}.{table_name}")

@@ -330,7 +330,14 @@ def test_killed_with_sigkill_and_rerun_ends_identical_to_an_uninterrupted_run(
     tmp_path: Path, make_workspace: Callable[..., Settings], kind: str, method: str
 ) -> None:
     db = create_sqlite_legacy(tmp_path / "big" / "obscis.db", offenders=10_000, seed=5)
-    source = {"obscis": {"kind": kind, "url": f"sqlite:///{db}", "chunk_rows": 500}}
+    source = {
+        "obscis": {
+            "kind": kind,
+            "url": f"sqlite:///{db}",
+            "chunk_rows": 500,
+            "engine_chunk_rows": 500,
+        }
+    }
     killed = make_workspace(source)
     reference = make_workspace(
         {"obscis": {"kind": "sqlalchemy", "url": f"sqlite:///{db}", "chunk_rows": 20_000}}
