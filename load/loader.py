@@ -1,57 +1,39 @@
 """The idempotent, batched load of the transform's output into the target.
 
-For each batch (``_GLOBAL`` first, then each institution), in one transaction of its own:
+Batches are loaded one after the other (``_GLOBAL`` first, then each institution), each in one
+transaction of its own, by the set-based statements of :mod:`load.batch`. Before the first
+batch, every table whose target already holds rows of the batches to load is compared with
+staging by its per-batch key checksums (:mod:`load.checksum`): a table whose rows of a batch are
+the staged ones exactly is left alone in that batch, so a rerun on unchanged output reads each
+side once and writes nothing, and the reconciliation reuses those checksums.
 
-1. every ``xf_<table>`` row of the batch is copied into a temporary incoming table in the target
-   (the database's fast path, see :mod:`load.transfer`) and checked for duplicate keys;
-2. target rows of the batch whose key is no longer staged are deleted, children first;
-3. target rows whose ``_row_hash`` or ``_batch`` differ from the staged row are updated in place,
-   and keys the target does not hold yet are inserted, parents first.
-
-Unchanged rows are never written, so loading the same output twice changes nothing and a newer
-run rewrites only what changed. A batch that fails is rolled back whole and reported as a
-:class:`~cutover.errors.LoadError` naming the batch, the table and the step.
+A newer run rewrites only what changed. A batch that fails is rolled back whole and reported
+as a :class:`~cutover.errors.LoadError` naming the batch, the table and the step.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import psycopg
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Index,
-    MetaData,
-    Table,
-    and_,
-    delete,
-    exists,
-    func,
-    insert,
-    or_,
-    select,
-    union,
-    update,
-)
+from sqlalchemy import Engine, Index, MetaData, Table, inspect, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from cutover.errors import LoadError
 from cutover.logs import get_logger
+from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
+from load.checksum import Checksums, batch_checksums
 from load.engine import create_target_engine, is_sqlite
 from load.migrate import current, head
 from load.reconcile import ReconciliationReport, reconcile
 from load.tables import GLOBAL_BATCH, key_columns, load_order, staged_xf_tables, xf_table
-from load.transfer import STAGING_SCHEMA, fill_incoming
+from load.transfer import STAGING_SCHEMA
 
 __all__ = ["BatchResult", "LoadProgress", "LoadResult", "TableChange", "load_run"]
-
-Phase = Literal["staged", "deleted", "written", "committed"]
 
 
 @dataclass(frozen=True)
@@ -117,19 +99,6 @@ class LoadResult:
         }
 
 
-@dataclass(frozen=True)
-class LoadProgress:
-    """Reported after each step of a batch, for progress bars."""
-
-    batch: str
-    table: str | None
-    phase: Phase
-    rows: int
-
-
-ProgressCallback = Callable[[LoadProgress], None]
-
-
 def load_run(
     staging_url: str | URL,
     target_url: str | URL,
@@ -154,13 +123,18 @@ def load_run(
     try:
         _require_head(target_url)
         xf_tables, skipped = _plan(staging, schema=STAGING_SCHEMA if staging_attach else None)
-        todo = _batches(staging, target, xf_tables, batches)
+        _index_batches(staging, xf_tables)
+        held = {table: _distinct_batches(target, [table]) for table in xf_tables}
+        todo = _batches(staging, xf_tables, held, batches)
+        known = Checksums()
+        unchanged = _unchanged(staging, target, held, todo, known)
         results = [
             _load_batch(
                 target,
                 None if staging_attach else staging,
                 xf_tables,
                 batch,
+                unchanged=unchanged.get(batch, {}),
                 chunk_rows=chunk_rows,
                 on_progress=on_progress,
             )
@@ -168,7 +142,9 @@ def load_run(
         ]
         report = None
         if check:
-            report = reconcile(staging, target, batches=todo, tables=list(xf_tables))
+            for name in {t.table for b in results for t in b.tables if t.changed}:
+                known.target.pop(name, None)
+            report = reconcile(staging, target, batches=todo, tables=list(xf_tables), known=known)
             report.raise_for_differences()
         return LoadResult(tuple(results), tuple(skipped), report)
     finally:
@@ -225,52 +201,78 @@ def _plan(staging: Engine, *, schema: str | None) -> tuple[dict[Table, Table], l
     return pairs, skipped
 
 
+def _index_batches(staging: Engine, xf_tables: dict[Table, Table]) -> None:
+    """Index each ``xf_`` table by ``_batch`` unless it is: every batch is read through it.
+
+    Without the index, reading one batch reads the whole table, once per batch.
+    """
+    plain = MetaData()
+    try:
+        with staging.begin() as conn:
+            for table in xf_tables:
+                xf = xf_table(table, plain)
+                indexes = inspect(conn).get_indexes(xf.name)
+                if not any(i["column_names"][:1] == ["_batch"] for i in indexes):
+                    Index(f"ix_{xf.name}__batch", xf.c._batch).create(conn)
+    except SQLAlchemyError as exc:
+        raise LoadError(
+            f"could not index the transform output by batch: {describe_error(exc)}",
+            hint="the load needs write access to the staging database",
+        ) from exc
+
+
 def _batches(
-    staging: Engine, target: Engine, xf_tables: dict[Table, Table], wanted: Sequence[str] | None
+    staging: Engine,
+    xf_tables: dict[Table, Table],
+    held: Mapping[Table, set[str]],
+    wanted: Sequence[str] | None,
 ) -> list[str]:
+    """The batches to load, in order; by default every batch staged or held by the target."""
     if wanted is not None:
         found = set(wanted)
     else:
         plain = MetaData()
         found = _distinct_batches(staging, [xf_table(t, plain) for t in xf_tables])
-        found |= _distinct_batches(target, list(xf_tables))
+        found = found.union(*held.values())
     rest = sorted(found - {GLOBAL_BATCH})
     return [GLOBAL_BATCH, *rest] if GLOBAL_BATCH in found else rest
 
 
 def _distinct_batches(engine: Engine, tables: list[Table]) -> set[str]:
+    """The batches the tables hold (each table's read through its ``_batch`` index)."""
+    found: set[str] = set()
     with engine.connect() as conn:
-        return set(conn.execute(union(*(select(t.c._batch) for t in tables))).scalars())
+        for t in tables:
+            found.update(conn.execute(select(t.c._batch).group_by(t.c._batch)).scalars())
+    return found
 
 
-@contextmanager
-def _step(batch: str, table: str | None, step: str) -> Iterator[None]:
-    """Translate a driver error into a LoadError that names the batch, table and step."""
-    try:
-        yield
-    except (SQLAlchemyError, psycopg.Error) as exc:
-        raise LoadError(
-            f"batch {batch!r} failed while {step}"
-            + (f" table {table!r}" if table else "")
-            + f": {_describe(exc)}; the batch was rolled back",
-            hint="a staged row breaks a rule of the target (key, foreign key or check): fix the "
-            "mapping or quarantine the row, rerun the transform, then rerun the load; batches "
-            "loaded before this one stay loaded",
-            batch=batch,
-            table=table,
-            step=step,
-        ) from exc
+def _unchanged(
+    staging: Engine,
+    target: Engine,
+    held: Mapping[Table, set[str]],
+    todo: Sequence[str],
+    known: Checksums,
+) -> dict[str, dict[str, int]]:
+    """Per batch, the tables whose target rows are the staged ones, with their row count.
 
-
-def _describe(exc: BaseException) -> str:
-    """The driver's message without row contents (a check failure can echo a whole row)."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    diag = getattr(orig, "diag", None)
-    if diag is not None and diag.message_primary:
-        text = str(diag.message_primary)
-        detail = diag.message_detail or ""
-        return f"{text} ({detail})" if detail.startswith("Key ") else text
-    return str(orig).splitlines()[0] if str(orig) else orig.__class__.__name__
+    Only tables whose target holds rows of a batch to load (``held``) are read: on a first load,
+    none. Both sides' checksums are kept in ``known`` for the reconciliation.
+    """
+    wanted = set(todo)
+    plain = MetaData()
+    found: dict[str, dict[str, int]] = defaultdict(dict)
+    for table, batches in held.items():
+        if not batches & wanted:
+            continue
+        keys = key_columns(table)
+        staged = batch_checksums(staging, xf_table(table, plain), keys, wanted)
+        loaded = batch_checksums(target, table, keys, wanted)
+        known.staged[table.name], known.target[table.name] = staged, loaded
+        for batch in batches & wanted:
+            if batch in staged and staged[batch] == loaded.get(batch):
+                found[batch][table.name] = staged[batch].rows
+    return found
 
 
 def _load_batch(
@@ -279,20 +281,28 @@ def _load_batch(
     xf_tables: dict[Table, Table],
     batch: str,
     *,
+    unchanged: Mapping[str, int],
     chunk_rows: int,
     on_progress: ProgressCallback | None,
 ) -> BatchResult:
     started = time.perf_counter()
     notify = on_progress or (lambda _p: None)
-    counts: dict[str, dict[str, int]] = {}
     with target.connect() as conn:
         transaction = conn.begin()
         try:
-            _apply_batch(conn, staging, xf_tables, batch, counts, chunk_rows, notify)
+            counts = apply_batch(
+                conn,
+                staging,
+                xf_tables,
+                batch,
+                unchanged=unchanged,
+                chunk_rows=chunk_rows,
+                notify=notify,
+            )
         except BaseException:
             transaction.rollback()
             raise
-        with _step(batch, None, "committing (deferred foreign keys are checked now)"):
+        with step(batch, None, "committing (deferred foreign keys are checked now)"):
             transaction.commit()
     result = BatchResult(
         batch,
@@ -307,94 +317,7 @@ def _load_batch(
         inserted=sum(t.inserted for t in result.tables),
         updated=sum(t.updated for t in result.tables),
         deleted=sum(t.deleted for t in result.tables),
+        unchanged_tables=len(unchanged),
         seconds=round(result.seconds, 3),
     )
     return result
-
-
-def _apply_batch(
-    conn: Connection,
-    staging: Engine | None,
-    xf_tables: dict[Table, Table],
-    batch: str,
-    counts: dict[str, dict[str, int]],
-    chunk_rows: int,
-    notify: ProgressCallback,
-) -> None:
-    temp = MetaData()
-    incoming: dict[Table, Table] = {}
-    for table, xf in xf_tables.items():
-        with _step(batch, table.name, "staging"):
-            inc = _incoming_table(conn, table, temp)
-            n = fill_incoming(conn, inc, xf, batch, staging=staging, chunk_rows=chunk_rows)
-            _index_incoming(conn, table, inc, batch)
-        incoming[table] = inc
-        counts[table.name] = {"staged": n}
-        notify(LoadProgress(batch, table.name, "staged", n))
-    for table in reversed(list(incoming)):
-        with _step(batch, table.name, "deleting rows gone from"):
-            counts[table.name]["deleted"] = gone = _delete_gone(conn, table, incoming[table], batch)
-        notify(LoadProgress(batch, table.name, "deleted", gone))
-    for table, inc in incoming.items():
-        with _step(batch, table.name, "writing"):
-            counts[table.name]["updated"] = _update_changed(conn, table, inc)
-            counts[table.name]["inserted"] = _insert_new(conn, table, inc)
-        notify(LoadProgress(batch, table.name, "written", counts[table.name]["inserted"]))
-    with _step(batch, None, "dropping incoming tables"):
-        temp.drop_all(conn)
-
-
-def _incoming_table(conn: Connection, table: Table, metadata: MetaData) -> Table:
-    inc = xf_table(table, metadata, name=f"_in_{table.name}", temporary=True)
-    inc.create(conn)
-    return inc
-
-
-def _index_incoming(conn: Connection, table: Table, inc: Table, batch: str) -> None:
-    keys = key_columns(table)
-    dupes = conn.execute(
-        select(*(inc.c[k] for k in keys), func.count().label("n"))
-        .group_by(*(inc.c[k] for k in keys))
-        .having(func.count() > 1)
-        .limit(5)
-    ).all()
-    if dupes:
-        shown = "; ".join("|".join(str(v) for v in row[:-1]) for row in dupes)
-        raise LoadError(
-            f"batch {batch!r}: xf_{table.name} holds the same key more than once: {shown}",
-            hint="the transform must emit one row per key (merge or quarantine duplicates); "
-            "the batch was rolled back",
-            batch=batch,
-            table=table.name,
-        )
-    Index(f"ix_{inc.name}_key", *(inc.c[k] for k in keys), unique=True).create(conn)
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(inc.name)}")
-
-
-def _same_key(table: Table, inc: Table) -> Any:
-    return and_(*(table.c[k] == inc.c[k] for k in key_columns(table)))
-
-
-def _delete_gone(conn: Connection, table: Table, inc: Table, batch: str) -> int:
-    statement = delete(table).where(table.c._batch == batch, ~exists().where(_same_key(table, inc)))
-    return int(conn.execute(statement).rowcount)
-
-
-def _update_changed(conn: Connection, table: Table, inc: Table) -> int:
-    keys = set(key_columns(table))
-    values = {c.name: inc.c[c.name] for c in table.columns if c.name not in keys}
-    statement = (
-        update(table)
-        .where(_same_key(table, inc))
-        .where(or_(table.c._row_hash != inc.c._row_hash, table.c._batch != inc.c._batch))
-        .values(values)
-    )
-    return int(conn.execute(statement).rowcount)
-
-
-def _insert_new(conn: Connection, table: Table, inc: Table) -> int:
-    names = [c.name for c in table.columns]
-    query = select(*(inc.c[n] for n in names)).where(~exists().where(_same_key(table, inc)))
-    statement = insert(table).from_select(names, query)
-    return int(conn.execute(statement, execution_options={"preserve_rowcount": True}).rowcount)

@@ -4,7 +4,7 @@ Two views, both computed at the end of every load:
 
 - **tables**: for each target table and batch, the rows staged in ``xf_<table>`` and the rows in
   the target, and an order-independent checksum (BLAKE2b-128, summed) of each row's key columns
-  and ``_row_hash`` on both sides;
+  and ``_row_hash`` on both sides (:mod:`load.checksum`);
 - **sources**: for each legacy table and batch, the transform's accounting (``xf__accounting``):
   source rows = loaded + merged + quarantined; the quarantined count equals the source keys in
   ``xf__quarantine``; the distinct legacy keys the target's lineage points to lie between
@@ -16,18 +16,17 @@ Any difference fails: :meth:`ReconciliationReport.raise_for_differences`.
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
 from rich.table import Table as RichTable
-from sqlalchemy import Engine, MetaData, Table, func, inspect, literal, select
+from sqlalchemy import Engine, MetaData, Table, distinct, func, inspect, select
 from sqlalchemy.engine import URL
 
 from cutover.errors import ReconciliationError
+from load.checksum import BatchChecksum, Checksums, batch_checksums
 from load.engine import create_target_engine
 from load.tables import key_columns, load_order, xf_table
 
@@ -43,7 +42,6 @@ __all__ = [
 
 ACCOUNTING_TABLE = "xf__accounting"
 QUARANTINE_TABLE = "xf__quarantine"
-_MOD = 1 << 128
 
 
 @dataclass(frozen=True)
@@ -215,8 +213,13 @@ def reconcile(
     *,
     batches: Sequence[str] | None = None,
     tables: Iterable[Table] | None = None,
+    known: Checksums | None = None,
 ) -> ReconciliationReport:
-    """Compare the transform's output in ``staging`` with the ``target``, per table and batch."""
+    """Compare the transform's output in ``staging`` with the ``target``, per table and batch.
+
+    ``known`` holds checksums already read for these ``batches`` (by the load, before it wrote
+    anything), to spare reading a side again; a table it lacks is read.
+    """
     created: list[Engine] = []
 
     def engine_for(bind: Engine | str | URL) -> Engine:
@@ -232,7 +235,9 @@ def reconcile(
         chosen = [t for t in candidates if f"xf_{t.name}" in present]
         wanted = set(batches) if batches is not None else None
         lines = [
-            line for table in chosen for line in _table_lines(s_engine, t_engine, table, wanted)
+            line
+            for table in chosen
+            for line in _table_lines(s_engine, t_engine, table, wanted, known or Checksums())
         ]
         missing = (
             []
@@ -250,35 +255,21 @@ def reconcile(
             engine.dispose()
 
 
-def _checksums(
-    engine: Engine, table: Table, keys: tuple[str, ...], wanted: set[str] | None
-) -> dict[str, list[int]]:
-    """Per batch: [row count, sum of row digests mod 2**128] over key columns and _row_hash."""
-    query = select(table.c._batch, table.c._row_hash, *(table.c[k] for k in keys))
-    if wanted is not None:
-        query = query.where(table.c._batch.in_(sorted(wanted)))
-    acc: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    with engine.connect() as conn:
-        for part in conn.execution_options(yield_per=20_000).execute(query).partitions():
-            for row in part:
-                text = "\x1f".join("" if v is None else str(v) for v in row[1:])
-                digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-                slot = acc[row[0]]
-                slot[0] += 1
-                slot[1] = (slot[1] + int.from_bytes(digest, "big")) % _MOD
-    return acc
-
-
 def _table_lines(
-    staging: Engine, target: Engine, table: Table, wanted: set[str] | None
+    staging: Engine, target: Engine, table: Table, wanted: set[str] | None, known: Checksums
 ) -> list[TableLine]:
     keys = key_columns(table)
-    staged = _checksums(staging, xf_table(table, MetaData()), keys, wanted)
-    loaded = _checksums(target, table, keys, wanted)
+    staged = known.staged.get(table.name)
+    if staged is None:
+        staged = batch_checksums(staging, xf_table(table, MetaData()), keys, wanted)
+    loaded = known.target.get(table.name)
+    if loaded is None:
+        loaded = batch_checksums(target, table, keys, wanted)
+    empty = BatchChecksum(0, 0)
     lines = []
     for batch in sorted(set(staged) | set(loaded)):
-        s, t = staged.get(batch, [0, 0]), loaded.get(batch, [0, 0])
-        lines.append(TableLine(table.name, batch, s[0], t[0], f"{s[1]:032x}", f"{t[1]:032x}"))
+        s, t = staged.get(batch, empty), loaded.get(batch, empty)
+        lines.append(TableLine(table.name, batch, s.rows, t.rows, s.hex, t.hex))
     return lines
 
 
@@ -382,13 +373,8 @@ def _target_source_keys(target: Engine, tables: list[Table]) -> dict[tuple[str, 
     found: dict[tuple[str, str, str], int] = {}
     with target.connect() as conn:
         for t in tables:
-            keys = (
-                select(t.c._source_table.label("st"), t.c._batch.label("b"), t.c._source_key)
-                .distinct()
-                .subquery()
-            )
-            query = select(keys.c.st, keys.c.b, func.count(literal(1))).group_by(
-                keys.c.st, keys.c.b
-            )
+            query = select(
+                t.c._source_table, t.c._batch, func.count(distinct(t.c._source_key))
+            ).group_by(t.c._source_table, t.c._batch)
             found.update({(t.name, r[0], r[1]): int(r[2]) for r in conn.execute(query)})
     return found

@@ -1,68 +1,95 @@
-"""Move one batch of an ``xf_`` table into an incoming table inside the target's transaction.
+"""Move one batch of an ``xf_`` table into a table of the target, inside the target's transaction.
 
-Three paths, each the fastest the pair of databases offers:
+The destination is the target table itself when the target holds nothing of the batch yet (one
+bulk insert), or a temporary incoming table the loader compares with the target (see
+:mod:`load.loader`). Three paths, each the fastest the pair of databases offers:
 
 - SQLite to SQLite: the staging file is attached to the target connection and the batch is
   copied by one ``INSERT ... SELECT`` (no row ever passes through Python);
-- any staging to PostgreSQL: rows are streamed in chunks into ``COPY ... FROM STDIN``;
+- any staging to PostgreSQL: rows are read with the staging driver's own cursor, as the driver
+  returns them, and written with ``COPY ... FROM STDIN``;
 - anything else: rows are streamed in chunks into multi-row inserts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import Connection, Engine, Row, Table, insert, select
+from sqlalchemy import Connection, Engine, Select, Table, insert, select
 
-__all__ = ["STAGING_SCHEMA", "fill_incoming"]
+__all__ = ["STAGING_SCHEMA", "copy_batch"]
 
 #: Schema name the staging database is attached under on SQLite.
 STAGING_SCHEMA = "stg"
 
 
-def fill_incoming(
+def copy_batch(
     target: Connection,
-    incoming: Table,
+    dest: Table,
     xf: Table,
     batch: str,
     *,
     staging: Engine | None,
     chunk_rows: int,
 ) -> int:
-    """Copy the rows of ``batch`` from ``xf`` into ``incoming``; return how many.
+    """Copy the rows of ``batch`` from ``xf`` into ``dest``; return how many.
 
+    ``dest`` must have ``xf``'s columns (it may have constraints: a failing row fails the copy).
     ``staging`` is ``None`` when ``xf`` lives in a database attached to ``target``.
     """
-    names = [c.name for c in incoming.columns]
+    names = [c.name for c in dest.columns]
     query = select(*(xf.c[n] for n in names)).where(xf.c._batch == batch)
     if staging is None:
-        statement = insert(incoming).from_select(names, query)
+        statement = insert(dest).from_select(names, query)
         result = target.execute(statement, execution_options={"preserve_rowcount": True})
         return int(result.rowcount)
-    copy = target.dialect.name == "postgresql" and target.dialect.driver == "psycopg"
+    if target.dialect.name == "postgresql" and target.dialect.driver == "psycopg":
+        with staging.connect() as source, closing(_raw_rows(source, query, chunk_rows)) as rows:
+            return _copy(target, dest.name, names, rows)
     total = 0
     with staging.connect() as source:
         stream = source.execution_options(yield_per=chunk_rows).execute(query)
-        if copy:
-            return _copy(target, incoming.name, names, stream.partitions())
         for part in stream.partitions():
-            target.execute(insert(incoming), [row._asdict() for row in part])
+            target.execute(insert(dest), [row._asdict() for row in part])
             total += len(part)
     return total
 
 
-def _copy(target: Connection, table: str, names: list[str], parts: Any) -> int:
+def _raw_rows(
+    source: Connection, query: Select[Any], chunk_rows: int
+) -> Generator[Sequence[Any], None, None]:
+    """Chunks of rows of ``query`` exactly as the staging driver returns them.
+
+    No per-row work happens in SQLAlchemy: SQLite's text dates and 0/1 booleans go to ``COPY``
+    as they are, and PostgreSQL parses them by the destination column's type. On PostgreSQL
+    staging a server-side cursor keeps memory bounded by ``chunk_rows``.
+    """
+    text = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))
+    raw: Any = source.connection.driver_connection
+    server_side = source.dialect.name == "postgresql"
+    cursor = raw.cursor(name="cutover_load_batch") if server_side else raw.cursor()
+    try:
+        if server_side:
+            cursor.itersize = chunk_rows
+        cursor.execute(text)
+        while rows := cursor.fetchmany(chunk_rows):
+            yield rows
+    finally:
+        cursor.close()
+
+
+def _copy(target: Connection, table: str, names: list[str], parts: Iterator[Sequence[Any]]) -> int:
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(n) for n in names)
     )
     raw: Any = target.connection.driver_connection
     total = 0
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        part: Sequence[Row[Any]]
         for part in parts:
             for row in part:
-                copy.write_row(tuple(row))
+                copy.write_row(row)
             total += len(part)
     return total

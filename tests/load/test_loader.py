@@ -168,7 +168,6 @@ def test_failing_batch_is_rolled_back_whole_and_named(
     assert snapshot(target_url) == before
 
 
-@sqlite_only
 def test_duplicate_staged_key_is_refused_with_its_batch_and_key(
     staging_url: str, target_url: str, dataset: Dataset
 ) -> None:

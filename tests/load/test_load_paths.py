@@ -1,0 +1,239 @@
+"""Every path a batch can take ends in the same target.
+
+A batch the target does not hold yet is one bulk insert per table; a batch it holds is compared
+with staging; a table whose rows of a batch already match staging is left alone. Rows move by
+``INSERT ... SELECT`` across attached SQLite files, by ``COPY`` into PostgreSQL, or by chunked
+inserts otherwise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import Dataset, build_dataset, snapshot, write_staging
+
+from cutover.errors import LoadError
+from load import loader, migrate
+from load.loader import LoadResult, load_run
+from load.reconcile import reconcile
+
+#: Engine-independent behaviour is proved on SQLite only, to keep the suite fast.
+sqlite_only = pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
+
+MOVED = "000200001"
+
+
+def _changes(result: LoadResult) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(batch, table) -> (inserted, updated, deleted), for the tables the load changed."""
+    return {
+        (b.batch, t.table): (t.inserted, t.updated, t.deleted)
+        for b in result.batches
+        for t in b.tables
+        if t.changed
+    }
+
+
+def _newer_run(ds: Dataset) -> Dataset:
+    """A later transform output: one row changed, one gone, one new, one person moved to a new
+    batch that sorts before the one the target holds them under."""
+    ds.new_run("run-2")
+    ds.find("credit_transaction", txn_id="T0001000011")["days"] = 7
+    ds.tables["credit_transaction"].remove(ds.find("credit_transaction", txn_id="T0001000012"))
+    new = dict(ds.find("credit_transaction", txn_id="T0001000013"))
+    new.update(txn_id="T0001000014", _source_key="T0001000014")
+    ds.tables["credit_transaction"].append(new)
+    for rows in ds.tables.values():
+        for row in rows:
+            if row.get("person_id") == MOVED:
+                row["_batch"] = "ABC"
+    return ds
+
+
+def _execute(url: str, sql: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+    engine.dispose()
+
+
+def _count(url: str, sql: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        found = int(conn.exec_driver_sql(sql).scalar_one())
+    engine.dispose()
+    return found
+
+
+@pytest.fixture
+def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never attach the staging file: SQLite to SQLite takes the chunked-insert path."""
+    monkeypatch.setattr(loader, "_attachable", lambda *_: None)
+
+
+@pytest.fixture
+def pg_staging_url(pg_server_url: str) -> Iterator[str]:
+    """A second fresh PostgreSQL database, for staging beside a PostgreSQL target."""
+    name = f"s_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    base, _, _ = pg_server_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _reference(tmp_path: Path, ds: Dataset) -> tuple[dict[str, list[tuple[Any, ...]]], ...]:
+    """Snapshots after a first load and after a newer run, by the attached SQLite path."""
+    staging = f"sqlite:///{tmp_path / 'ref_staging.db'}"
+    target = f"sqlite:///{tmp_path / 'ref_target.db'}"
+    migrate.upgrade(target)
+    write_staging(staging, ds)
+    load_run(staging, target)
+    first = snapshot(target)
+    write_staging(staging, _newer_run(ds))
+    load_run(staging, target)
+    return first, snapshot(target)
+
+
+@sqlite_only
+def test_attached_and_streamed_sqlite_loads_give_the_same_target(
+    staging_url: str, target_url: str, tmp_path: Path, streamed: None
+) -> None:
+    first, newer = _reference(tmp_path, build_dataset())
+    ds = build_dataset()
+    write_staging(staging_url, ds)
+    load_run(staging_url, target_url, chunk_rows=4)
+    assert snapshot(target_url) == first
+    write_staging(staging_url, _newer_run(ds))
+    result = load_run(staging_url, target_url, chunk_rows=4)
+    assert snapshot(target_url) == newer
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+
+
+@pytest.mark.postgres
+def test_copy_into_postgresql_gives_the_same_target_as_sqlite(
+    staging_url: str, pg_url: str, tmp_path: Path
+) -> None:
+    first, newer = _reference(tmp_path, build_dataset())
+    migrate.upgrade(pg_url)
+    ds = build_dataset()
+    write_staging(staging_url, ds)
+    load_run(staging_url, pg_url, chunk_rows=4)
+    assert snapshot(pg_url) == first
+    write_staging(staging_url, _newer_run(ds))
+    load_run(staging_url, pg_url, chunk_rows=4)
+    assert snapshot(pg_url) == newer
+
+
+@pytest.mark.postgres
+def test_postgresql_staging_into_postgresql_target_gives_the_same_target(
+    pg_staging_url: str, pg_url: str, tmp_path: Path
+) -> None:
+    first, newer = _reference(tmp_path, build_dataset())
+    migrate.upgrade(pg_url)
+    ds = build_dataset()
+    write_staging(pg_staging_url, ds)
+    result = load_run(pg_staging_url, pg_url, chunk_rows=4)
+    assert snapshot(pg_url) == first
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    write_staging(pg_staging_url, _newer_run(ds))
+    load_run(pg_staging_url, pg_url, chunk_rows=4)
+    assert snapshot(pg_url) == newer
+    assert load_run(pg_staging_url, pg_url).changed == 0
+
+
+def test_new_batch_takes_over_keys_the_target_holds_under_another_batch(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    write_staging(staging_url, _newer_run(dataset))
+
+    result = load_run(staging_url, target_url)
+    changes = _changes(result)
+    # The new batch's bulk insert meets keys held under MCIH: they are moved, not duplicated.
+    assert changes[("ABC", "person")] == (0, 1, 0)
+    assert changes[("ABC", "commitment")] == (0, 2, 0)
+    assert changes[("ABC", "credit_transaction")] == (0, 3, 0)
+    assert changes[("ECI", "credit_transaction")] == (1, 1, 1)
+    assert not [key for key in changes if key[0] == "MCIH"]
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    moved = f"FROM credit_transaction WHERE person_id = '{MOVED}'"
+    assert _count(target_url, f"SELECT count(*) {moved}") == 3
+    assert _count(target_url, f"SELECT count(*) {moved} AND _batch = 'ABC'") == 3
+    assert load_run(staging_url, target_url).changed == 0
+
+
+def test_first_load_of_a_batch_refuses_a_broken_row_naming_batch_and_table(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    dataset.find("credit_transaction", txn_id="T0002000001")["credit_type"] = "XX"
+    write_staging(staging_url, dataset)
+    with pytest.raises(LoadError) as caught:
+        load_run(staging_url, target_url)
+    assert caught.value.context["batch"] == "MCIH"
+    assert caught.value.context["table"] == "credit_transaction"
+    assert _count(target_url, "SELECT count(*) FROM person WHERE _batch = 'MCIH'") == 0
+    assert _count(target_url, "SELECT count(*) FROM credit_transaction") == 9
+    assert _count(target_url, "SELECT count(*) FROM institution") == 2
+
+
+def test_rows_changed_in_the_target_outside_the_load_are_put_back(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    before = snapshot(target_url)
+    _execute(target_url, "DELETE FROM credit_transaction WHERE txn_id = 'T0001000011'")
+    _execute(
+        target_url,
+        "UPDATE credit_transaction SET days = 99, _row_hash = 'edited' "
+        "WHERE txn_id = 'T0002000012'",
+    )
+    result = load_run(staging_url, target_url)
+    assert _changes(result) == {
+        ("ECI", "credit_transaction"): (1, 0, 0),
+        ("MCIH", "credit_transaction"): (0, 1, 0),
+    }
+    assert snapshot(target_url) == before
+
+
+@sqlite_only
+def test_load_reports_the_same_reconciliation_as_a_fresh_one(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    write_staging(staging_url, _newer_run(dataset))
+    result = load_run(staging_url, target_url)
+    assert result.reconciliation is not None
+    batches = [b.batch for b in result.batches]
+    fresh = reconcile(staging_url, target_url, batches=batches)
+    assert result.reconciliation.to_json() == fresh.to_json()
+    assert {t.table for t in fresh.tables} >= {"person", "credit_transaction", "task_rate"}
+
+
+@sqlite_only
+def test_load_indexes_the_transform_output_by_batch(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    write_staging(staging_url, dataset)
+    engine = sa.create_engine(staging_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_xf_credit_transaction__batch")
+    load_run(staging_url, target_url)
+    indexes = sa.inspect(engine).get_indexes("xf_credit_transaction")
+    engine.dispose()
+    assert [i["column_names"] for i in indexes] == [["_batch"]]
