@@ -3,8 +3,7 @@
 - parsing: the SQL the mapping compiler emits for the reference mappings' ``date:`` and
   ``month:`` columns of the credit ledger, run over every staged ``CR_TXN`` row in SQLite,
   beside a bare scan of the same column, and for the term text of the document index
-  (``5Y 3M 0D``); and the transform's Python pass, every registered Python function the
-  mappings call (skipped when they all run in SQL);
+  (``5Y 3M 0D``);
 - crosswalk application: the compiled lookups of a global crosswalk (the ledger's credit type)
   and of a per-institution one (an assignment's task code) over every staged row;
 - the monthly credit computation: the rule pack's ``md.earned_credits`` and ``md.monthly_cap``
@@ -141,43 +140,9 @@ def test_term_parsing_sql(benchmark: BenchmarkFixture, reference: Reference) -> 
     """``document.term_years``: the number before ``Y`` in a commitment order's term text, over
     every document, where the mapping reads it in SQL."""
     plan = reference.plans["document"]
-    if "term_years" in {f.column for f in plan.fn_columns} or "term_years" not in plan.values:
-        pytest.skip("document.term_years is computed by a Python function: see the Python pass")
+    assert "term_years" in plan.values, "document.term_years is no longer computed in SQL"
     parsed, _ = _bench_sql(benchmark, reference, _column_query(plan, "term_years"), plan)
     assert parsed > 0
-
-
-def test_python_functions(benchmark: BenchmarkFixture, reference: Reference) -> None:
-    """The transform's Python pass: every registered Python function the reference mappings
-    call, over the argument values of every row of its table, as the runner calls them."""
-    calls: list[tuple[Any, list[tuple[Any, ...]]]] = []
-    with reference.staging.connect() as conn:
-        for plan in reference.plans.values():
-            if not plan.fn_columns:
-                continue
-            names = list(plan.fn_args)
-            query = sa.select(*plan.fn_args.values()).select_from(plan.from_)
-            rows = conn.execute(query).all()
-            calls += [
-                (fn.func.func, [tuple(row[names.index(a)] for a in fn.args) for row in rows])
-                for fn in plan.fn_columns
-            ]
-    if not calls:
-        pytest.skip("every function the reference mappings call runs in SQL: no Python pass")
-
-    def run() -> int:
-        done = 0
-        for func, argsets in calls:
-            for args in argsets:
-                try:  # noqa: SIM105 - as the runner calls it (suppress() would add its own cost)
-                    func(*args)
-                except ValueError:
-                    pass  # the runner quarantines the row; the call was made all the same
-                done += 1
-        return done
-
-    benchmark.extra_info.update(rows=sum(len(a) for _, a in calls), calls=len(calls))
-    assert benchmark(run) > 0
 
 
 def test_crosswalk_global_sql(benchmark: BenchmarkFixture, reference: Reference) -> None:
