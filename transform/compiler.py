@@ -315,17 +315,10 @@ class ExprCompiler:
             return Typed(sf.name_key(raw), EType.TEXT)
         if e.kind == "int":
             t = sf.blank_to_null(raw)
-            ok = sa.and_(
-                sa.func.length(t) <= 9,
-                sa.or_(
-                    sf.all_digits(t),
-                    sa.and_(sa.func.substr(t, 1, 1) == "-", sf.all_digits(sa.func.substr(t, 2))),
-                ),
-            )
-            value = sa.case((ok, sa.cast(t, sa.Integer)), else_=sa.null())
+            value: ColumnElement[Any] = sf.parse_int(t)
             self._check(
                 guard,
-                sa.and_(t.is_not(None), sa.not_(ok)),
+                sa.and_(t.is_not(None), value.is_(None)),
                 "invalid_number",
                 column,
                 raw,
@@ -498,10 +491,16 @@ class ExprCompiler:
                 sa.or_(xw.c.eff_from.is_(None), as_of.sql.is_(None), xw.c.eff_from <= as_of.sql),
                 sa.or_(xw.c.eff_to.is_(None), as_of.sql.is_(None), as_of.sql <= xw.c.eff_to),
             ]
-        order = [
-            sa.case((xw.c.institution.is_(None), 1), else_=0),
-            xw.c.eff_from.desc().nulls_last(),
-        ]
+        # Entries of one code never overlap in time per institution (the project rejects it),
+        # so only an institution's own entry beside the shared one, or dated entries read with
+        # no as_of date, can match twice and need ordering. A global undated crosswalk, the
+        # common case, matches at most one entry, and ordering it would sort once per row.
+        dated = any(x.eff_from is not None or x.eff_to is not None for x in xw_def.entries)
+        order = (
+            [sa.case((xw.c.institution.is_(None), 1), else_=0), xw.c.eff_from.desc().nulls_last()]
+            if xw_def.spec.per_institution or dated
+            else []
+        )
 
         def lookup(col: ColumnElement[Any]) -> ColumnElement[Any]:
             return sa.select(col).where(*conds).order_by(*order).limit(1).scalar_subquery()

@@ -8,13 +8,16 @@ decided inside the database, never in a Python loop over fetched rows.
 PostgreSQL decides calendar validity with portable arithmetic (days per month, leap years).
 SQLite has no strict date parser, and the same arithmetic costs it a dozen string functions per
 value; so on SQLite a strict parser is registered as an engine function (``cutover_yyyymmdd``),
-called inside the statement like any built-in one. :func:`register_sqlite_functions` registers
-it, and the row hash of :mod:`transform.hashing`, on every SQLite connection SQLAlchemy opens
-once this module is imported.
+called inside the statement like any built-in one. Whole numbers likewise (``cutover_int``): the
+portable test (length, digits, an optional sign) evaluates the text seven times over. Both
+remember the texts they have seen, since a legacy column spells few distinct values.
+:func:`register_sqlite_functions` registers them, and the row hash of :mod:`transform.hashing`,
+on every SQLite connection SQLAlchemy opens once this module is imported.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from typing import Any
 
@@ -29,9 +32,20 @@ from transform.hashing import SQLITE_ROW_HASH, sqlite_row_hash
 
 #: The strict YYYYMMDD parser registered on SQLite connections.
 SQLITE_YYYYMMDD = "cutover_yyyymmdd"
+#: The whole-number parser registered on SQLite connections.
+SQLITE_INT = "cutover_int"
+#: The longest text a whole number may have (a sign and digits): 9 keeps it within 32 bits.
+INT_MAX_LENGTH = 9
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
+#: Distinct date texts remembered by the SQLite parser. A legacy database spells a few tens of
+#: thousands of distinct dates across millions of cells, so almost every call is a lookup; the
+#: bound keeps memory flat however varied the values are.
+YYYYMMDD_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=YYYYMMDD_CACHE)
 def _yyyymmdd(text: object) -> str | None:
     """``'20030228'`` -> ``'2003-02-28'``; anything but eight ASCII digits naming a real day
     (year 1 or later) -> None. The ISO text is how SQLite stores a date."""
@@ -47,9 +61,22 @@ def _yyyymmdd(text: object) -> str | None:
     return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
 
+@functools.lru_cache(maxsize=YYYYMMDD_CACHE)
+def _int_text(text: object) -> int | None:
+    """``'0042'`` -> 42, ``'-3'`` -> -3; anything but ASCII digits after an optional ``-``, or
+    longer than :data:`INT_MAX_LENGTH`, -> None (the text is already trimmed)."""
+    if not isinstance(text, str) or len(text) > INT_MAX_LENGTH:
+        return None
+    digits = text[1:] if text.startswith("-") else text
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    return int(text)
+
+
 def register_sqlite_functions(dbapi_conn: sqlite3.Connection) -> None:
     """Register the engine functions the compiled mappings call on SQLite."""
     dbapi_conn.create_function(SQLITE_YYYYMMDD, 1, _yyyymmdd, deterministic=True)
+    dbapi_conn.create_function(SQLITE_INT, 1, _int_text, deterministic=True)
     dbapi_conn.create_function(SQLITE_ROW_HASH, -1, sqlite_row_hash, deterministic=True)
 
 
@@ -68,6 +95,8 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 __all__ = [
+    "INT_MAX_LENGTH",
+    "SQLITE_INT",
     "SQLITE_YYYYMMDD",
     "all_digits",
     "blank_to_null",
@@ -75,7 +104,9 @@ __all__ = [
     "flag_value",
     "is_true",
     "name_key",
+    "parse_int",
     "parse_yyyymmdd",
+    "portable_int",
     "register_sqlite_functions",
     "valid_yyyymmdd",
     "yyyymmdd_to_date",
@@ -197,6 +228,39 @@ def _parse_default(element: parse_yyyymmdd, compiler: SQLCompiler, **kw: Any) ->
 def _parse_sqlite(element: parse_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
     (arg,) = list(element.clauses)
     return f"{SQLITE_YYYYMMDD}({compiler.process(arg, **kw)})"
+
+
+class parse_int(FunctionElement[Any]):  # noqa: N801 - SQL function naming
+    """A trimmed text of digits, optionally after ``-``, at most ``INT_MAX_LENGTH`` long, as an
+    integer; NULL otherwise."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "parse_int"
+
+
+def portable_int(t: ColumnElement[Any]) -> ColumnElement[Any]:
+    """:class:`parse_int` in standard SQL (what every engine but SQLite runs)."""
+    ok = sa.and_(
+        sa.func.length(t) <= INT_MAX_LENGTH,
+        sa.or_(
+            all_digits(t),
+            sa.and_(sa.func.substr(t, 1, 1) == "-", all_digits(sa.func.substr(t, 2))),
+        ),
+    )
+    return sa.case((ok, sa.cast(t, sa.Integer)), else_=sa.null())
+
+
+@compiles(parse_int)
+def _parse_int_default(element: parse_int, compiler: SQLCompiler, **kw: Any) -> str:
+    (t,) = list(element.clauses)
+    return compiler.process(portable_int(t), **kw)
+
+
+@compiles(parse_int, "sqlite")
+def _parse_int_sqlite(element: parse_int, compiler: SQLCompiler, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"{SQLITE_INT}({compiler.process(arg, **kw)})"
 
 
 def name_key(raw: ColumnElement[Any]) -> ColumnElement[str]:

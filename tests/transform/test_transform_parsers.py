@@ -7,7 +7,13 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from transform.sqlfuncs import all_digits, valid_yyyymmdd, yyyymmdd_to_date
+from transform.sqlfuncs import (
+    all_digits,
+    parse_int,
+    portable_int,
+    valid_yyyymmdd,
+    yyyymmdd_to_date,
+)
 
 
 def _python_valid(text: str) -> bool:
@@ -77,3 +83,42 @@ def test_all_digits(sqlite_staging: sa.Engine, text: str, expected: bool) -> Non
     with sqlite_staging.connect() as conn:
         value = conn.execute(sa.select(sa.case((all_digits(sa.literal(text)), 1), else_=0)))
         assert bool(value.scalar_one()) is expected
+
+
+#: Whole-number texts (already trimmed): digits, a leading minus, and what is not a number.
+INT_SAMPLES = {
+    "0": 0,
+    "007": 7,
+    "42": 42,
+    "-3": -3,
+    "-0": 0,
+    "123456789": 123456789,
+    "-12345678": -12345678,
+    "1234567890": None,
+    "-123456789": None,
+    "-": None,
+    "--1": None,
+    "+1": None,
+    "1-": None,
+    "1.5": None,
+    "1e3": None,
+    "12 3": None,
+    "\u0663": None,
+    "\u00b2": None,
+    "O1": None,
+}
+
+
+def test_whole_numbers_parse_alike_on_every_engine(staging: sa.Engine) -> None:
+    meta = sa.MetaData()
+    t = sa.Table("int_samples", meta, sa.Column("v", sa.Text))
+    with staging.begin() as conn:
+        meta.create_all(conn)
+        conn.execute(t.insert(), [{"v": s} for s in INT_SAMPLES])
+        # Twice over: the second read is answered from SQLite's remembered texts.
+        for _ in range(2):
+            engine_form = dict(conn.execute(sa.select(t.c.v, parse_int(t.c.v))).all())
+            assert engine_form == INT_SAMPLES
+        # The portable form is what PostgreSQL runs; on SQLite it must agree with the function.
+        portable = dict(conn.execute(sa.select(t.c.v, portable_int(t.c.v))).all())
+        assert portable == INT_SAMPLES
