@@ -121,6 +121,7 @@ def run_transform(
             filtered=account.filtered,
             disagreements=disagreements,
             seconds=round(table_result.seconds, 3),
+            python_seconds=round(python_seconds, 3),
         )
         if on_table is not None:
             on_table(table_result)

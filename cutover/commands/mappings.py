@@ -190,6 +190,8 @@ def register(app: typer.Typer) -> None:
             "disagreements",
             "seconds",
             title=f"transform run {outcome.run_id}",
+            caption="py: of the seconds, those spent in registered Python functions "
+            "(the row-by-row fallback)",
         )
         for r in results:
             a = r.account
@@ -202,7 +204,8 @@ def register(app: typer.Typer) -> None:
                 str(a.quarantined),
                 str(a.filtered),
                 str(r.disagreements),
-                f"{r.seconds:.2f}",
+                f"{r.seconds:.2f}"
+                + (f" (py {r.python_seconds:.2f})" if r.python_seconds else ""),
             )
         Console().print(table)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +19,7 @@ from transform_helpers import (
 )
 
 from cutover.errors import ReconciliationError
-from transform import load_project, run_transform
+from transform import load_project, run_transform, runner
 
 
 def _quarantine(engine: sa.Engine) -> set[tuple[str, str, str, str, str | None]]:
@@ -266,3 +268,29 @@ def test_a_foreign_key_to_the_same_table_quarantines_orphans(
         ("C", "orphan", "parent_id"),
         ("D", "orphan", "parent_id"),  # its parent C was set aside
     }
+
+
+def test_a_row_lost_between_check_and_write_fails_the_run_loudly(
+    staging: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accounting is computed from what was written, so a row the engine loses on the way
+    (here: deleted right after xf_site is written) is caught, named and rolled back."""
+    stage_example(staging)
+    write = runner._insert_xf
+
+    def losing_one_site(conn: sa.Connection, compiled: Any, plan: Any, *args: Any) -> None:
+        write(conn, compiled, plan, *args)
+        if plan.name == "site":
+            xf = compiled.xf_tables["site"]
+            conn.execute(xf.delete().where(xf.c.site_id == "S3"))
+
+    monkeypatch.setattr(runner, "_insert_xf", losing_one_site)
+    with pytest.raises(ReconciliationError) as info:
+        run_transform(load_project(EXAMPLE), staging, TARGET, "run-1")
+    assert re.fullmatch(
+        r"site: batch \S+: 3 source rows != 2 loaded \+ 0 merged \+ 0 quarantined",
+        str(info.value).split(" [")[0],
+    ), str(info.value)
+    assert "lost or counted twice" in (info.value.hint or "")
+    # The table's transaction was rolled back: no accounting of site from this run remains.
+    assert not [r for r in rows(staging, "xf__accounting") if r["target_table"] == "site"]
