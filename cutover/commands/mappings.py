@@ -204,8 +204,7 @@ def register(app: typer.Typer) -> None:
                 str(a.quarantined),
                 str(a.filtered),
                 str(r.disagreements),
-                f"{r.seconds:.2f}"
-                + (f" (py {r.python_seconds:.2f})" if r.python_seconds else ""),
+                f"{r.seconds:.2f}" + (f" (py {r.python_seconds:.2f})" if r.python_seconds else ""),
             )
         Console().print(table)
 
