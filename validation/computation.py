@@ -56,6 +56,9 @@ class MonthTrace:
     capped: dict[str, int]
     cap: int
     evidence: tuple[str, ...] = ()
+    #: Per credit type, the rules that cut it this month and the days each removed (eligible
+    #: days for the eligibility rules, credit days for the cap).
+    cuts: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +84,11 @@ class Workpad:
     capped: dict[int, dict[str, int]] = field(default_factory=dict)
     caps: dict[int, int] = field(default_factory=dict)
     month_evidence: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: Per month and type, the rules that cut it and the days each removed (see ``MonthTrace``);
+    #: revocations under their ledger type (``RG``, ``RS``).
+    cuts: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
+    #: Revoked days per month (of the infraction) and ledger type, before the floor.
+    revoked_by_month: dict[int, dict[str, int]] = field(default_factory=dict)
     revoked_gc: int = 0
     revoked_sp: int = 0
     revocation_evidence: tuple[str, ...] = ()
@@ -96,6 +104,12 @@ class Workpad:
         """Stop the computation: the offender is out of scope or the facts are incomplete."""
         self.halted = scope
         self.reason = reason
+
+    def cut(self, index: int, kind: str, rule: str, days: int) -> None:
+        """Record that ``rule`` removed ``days`` of type ``kind`` in month ``index``."""
+        if days:
+            per_rule = self.cuts.setdefault(index, {}).setdefault(kind, {})
+            per_rule[rule] = per_rule.get(rule, 0) + days
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,10 @@ class Computation:
     credited_by_month: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
     caps_by_month: Mapping[int, int] = field(default_factory=dict)
     evidence_by_month: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    #: Per ``month_index`` and type: the rules that cut it and the days each removed.
+    cuts_by_month: Mapping[int, Mapping[str, Mapping[str, int]]] = field(default_factory=dict)
+    #: Per ``month_index`` (of the infraction) and ledger type: revoked days, before the floor.
+    revoked_by_month: Mapping[int, Mapping[str, int]] = field(default_factory=dict)
 
     @cached_property
     def months(self) -> tuple[MonthTrace, ...]:
@@ -143,6 +161,7 @@ class Computation:
                     capped=dict(self.credited_by_month.get(index, earned)),
                     cap=self.caps_by_month.get(index, 0),
                     evidence=self.evidence_by_month.get(index, ()),
+                    cuts={k: dict(v) for k, v in self.cuts_by_month.get(index, {}).items()},
                 )
             )
         return tuple(out)
@@ -191,6 +210,8 @@ def recompute(facts: OffenderFacts, pack: RulePack) -> Computation:
         credited_by_month=pad.credited(),
         caps_by_month=pad.caps,
         evidence_by_month=pad.month_evidence,
+        cuts_by_month=pad.cuts,
+        revoked_by_month=pad.revoked_by_month,
     )
 
 

@@ -1,8 +1,9 @@
-"""Plain-text rendering of a comparison: the dates, the waterfall and the side-by-side months."""
+"""Plain-text rendering of a comparison: the dates, the waterfalls and the side-by-side months."""
 
 from __future__ import annotations
 
 from validation.explain import Comparison
+from validation.waterfall import Explanation
 
 __all__ = ["format_comparison"]
 
@@ -26,9 +27,10 @@ def format_comparison(comparison: Comparison, *, months: bool = True) -> str:
     lines.append(f"  {'':24}{'legacy':>12}{'recomputed':>12}")
     lines += [f"  {name:24}{_s(old):>12}{_s(new):>12}" for name, old, new in table]
     lines.append(f"  delta {c.delta:+d} days; {c.impact.description}")
-    for e in c.explanations:
-        evidence = ", ".join(e.evidence[:8]) + (" ..." if len(e.evidence) > 8 else "")
-        lines.append(f"  {e.days:+6d}  {e.code}: {e.detail} [{evidence}]")
+    lines += _explanation_lines(c.explanations)
+    if c.max_expiration_delta:
+        lines.append(f"  MAX_EXP_DT delta {c.max_expiration_delta:+d} days")
+        lines += _explanation_lines(c.max_expiration_explanations)
     if months:
         rows = [r for r in c.side_by_side() if r.legacy != r.recomputed]
         if rows:
@@ -39,6 +41,14 @@ def format_comparison(comparison: Comparison, *, months: bool = True) -> str:
                 f"{r.eligible_days:>10}"
             )
     return "\n".join(lines)
+
+
+def _explanation_lines(explanations: tuple[Explanation, ...]) -> list[str]:
+    lines = []
+    for e in explanations:
+        evidence = ", ".join(e.evidence[:8]) + (" ..." if len(e.evidence) > 8 else "")
+        lines.append(f"  {e.days:+6d}  {e.code}: {e.detail} [{evidence}]")
+    return lines
 
 
 def _s(value: object) -> str:

@@ -22,7 +22,7 @@ from cutover.errors import CutoverError
 from cutover.logs import get_logger
 from cutover.settings import Settings
 from load.engine import create_target_engine
-from validation.explain import Comparison, explain
+from validation.explain import MS_REL_DT, Comparison, explain
 from validation.explain_report import explain_document
 from validation.findings import ScreenPolicy, catalogue_findings, load_screen_policy
 from validation.reader import OffenderRecord, ReadStats, read_offenders, resolve_person
@@ -142,17 +142,11 @@ def comparison_rows(
             ),
             [],
         )
-    facts = record.facts
-    start = comparison.legacy_start
     row = OffenderRow(
         person_id=record.person_id,
         batch=record.batch,
         status=comparison.status,
-        legacy_max_exp=(
-            start.max_expiration
-            if start is not None
-            else (facts.legacy.max_expiration if facts is not None else None)
-        ),
+        legacy_max_exp=comparison.legacy_max_expiration,
         recomputed_max_exp=comparison.computation.max_expiration,
         legacy_ms_rel=comparison.legacy_ms_release,
         recomputed_ms_rel=comparison.recomputed_ms_release,
@@ -161,10 +155,20 @@ def comparison_rows(
         impact_days=comparison.impact.days,
         facts_hash=record.facts_hash,
         reason=comparison.reason,
+        max_exp_delta_days=comparison.max_expiration_delta,
     )
+    # A row must say on its own which date it explains: the batch pages show the detail only.
     explanations = [
-        ExplanationRow(record.person_id, seq, e.code, e.days, e.evidence, e.detail)
-        for seq, e in enumerate(comparison.explanations, 1)
+        ExplanationRow(
+            record.person_id,
+            seq,
+            e.code,
+            e.days,
+            e.evidence,
+            e.detail if field == MS_REL_DT else f"{field}: {e.detail}",
+            field,
+        )
+        for seq, (field, e) in enumerate(comparison.dated_explanations(), 1)
     ]
     return row, explanations
 

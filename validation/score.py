@@ -5,6 +5,11 @@ exactly its days. Per code: precision = explanations right / explanations given,
 defects found / defects injected. Beside them: clean offenders (no defect injected) the run
 explained anyway, offenders left UNEXPLAINED, offenders of the key the run never validated, and
 the catalogue findings the key lists (duplicate accounts, excess screen access).
+
+The answer key's days are those of the release date (``MS_REL_DT``). A maximum expiration date
+(``MAX_EXP_DT``) difference is right when each of its explanations names a cause the key lists
+for that offender (a misposted jail credit moves both dates); any other code is a miss, and an
+``UNEXPLAINED`` remainder counts the offender among the unexplained.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from cutover.errors import ConfigError
 from load import models as m
+from validation.explain import MS_REL_DT
 from validation.store import (
     VAL_EXPLANATION,
     VAL_OFFENDER,
@@ -129,6 +135,11 @@ class Score:
     missing: list[str] = field(default_factory=list)
     #: ``(person, code, days expected or None, days given or None)`` of every miss.
     mismatches: list[tuple[str, str, int | None, int | None]] = field(default_factory=list)
+    #: Offenders whose ``MAX_EXP_DT`` differs from the recomputed one.
+    expiration_differences: int = 0
+    #: ``(person, code, days)`` of ``MAX_EXP_DT`` explanations naming a cause the key does not
+    #: list for that offender.
+    expiration_misses: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def perfect(self) -> bool:
@@ -138,6 +149,7 @@ class Score:
             and not self.clean_explained
             and not self.unexplained
             and not self.missing
+            and not self.expiration_misses
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -175,19 +187,20 @@ def score_run(
     """
     key = answer_key if isinstance(answer_key, AnswerKey) else load_answer_key(answer_key)
     ensure_tables(control)
+    o, e = VAL_OFFENDER.c, VAL_EXPLANATION.c
     with control.connect() as conn:
-        persons = {
-            r[0]
-            for r in conn.execute(
-                sa.select(VAL_OFFENDER.c.person_id).where(VAL_OFFENDER.c.run_id == run_id)
-            )
-        }
+        persons: set[str] = set()
+        expiration_differences = 0
+        query = sa.select(o.person_id, o.max_exp_delta_days).where(o.run_id == run_id)
+        for person, max_delta in cast(Any, conn.execute(query)):
+            persons.add(person)
+            expiration_differences += bool(max_delta)
         given: dict[tuple[str, str], int] = {}
-        query = sa.select(
-            VAL_EXPLANATION.c.person_id, VAL_EXPLANATION.c.code, VAL_EXPLANATION.c.days
-        ).where(VAL_EXPLANATION.c.run_id == run_id)
-        for person, code, days in cast(Any, conn.execute(query)):
-            given[person, code] = given.get((person, code), 0) + days
+        expiration: dict[tuple[str, str], int] = {}
+        query = sa.select(e.person_id, e.code, e.days, e.date_field).where(e.run_id == run_id)
+        for person, code, days, date_field in cast(Any, conn.execute(query)):
+            into = given if date_field == MS_REL_DT else expiration
+            into[person, code] = into.get((person, code), 0) + days
     alias = _resolver(target, persons)
     expected: dict[tuple[str, str], int] = {}
     for (off_id, code), days in key.release.items():
@@ -202,6 +215,7 @@ def score_run(
         codes=[],
         findings=[],
         clean_offenders=len(persons - defective),
+        expiration_differences=expiration_differences,
     )
     for code in codes:
         want = {p: d for (p, c), d in expected.items() if c == code}
@@ -211,8 +225,12 @@ def score_run(
         for p in sorted(set(want) | set(got)):
             if want.get(p) != got.get(p):
                 score.mismatches.append((p, code, want.get(p), got.get(p)))
-    score.clean_explained = sorted({p for p, _ in given if p not in defective})
-    score.unexplained = sorted({p for p, c in given if c == UNEXPLAINED})
+    score.expiration_misses = sorted(
+        (p, c, d) for (p, c), d in expiration.items() if c != UNEXPLAINED and (p, c) not in expected
+    )
+    explained = {p for p, _ in given} | {p for p, _ in expiration}
+    score.clean_explained = sorted(explained - defective)
+    score.unexplained = sorted({p for p, c in (*given, *expiration) if c == UNEXPLAINED})
     score.missing = sorted(defective - persons)
     score.findings = _finding_scores(control, run_id, key.quality)
     return score
@@ -257,9 +275,19 @@ def format_score(score: Score, *, limit: int = 20) -> str:
     lines.append(f"  clean offenders explained: {len(score.clean_explained)}")
     lines.append(f"  offenders with UNEXPLAINED: {len(score.unexplained)}")
     lines.append(f"  answer-key offenders not validated: {len(score.missing)}")
-    for person, code, want, got in score.mismatches[:limit]:
-        lines.append(f"  miss: {person} {code}: expected {want}, given {got}")
-    if len(score.mismatches) > limit:
-        lines.append(f"  ... {len(score.mismatches) - limit} more misses")
+    lines.append(
+        f"  MAX_EXP_DT differences: {score.expiration_differences}, "
+        f"explained by a cause the key does not list: {len(score.expiration_misses)}"
+    )
+    misses = [
+        *(f"{p} {c}: expected {want}, given {got}" for p, c, want, got in score.mismatches),
+        *(
+            f"{p} {c} on MAX_EXP_DT: given {d:+d}, not in the key"
+            for p, c, d in score.expiration_misses
+        ),
+    ]
+    lines += [f"  miss: {m}" for m in misses[:limit]]
+    if len(misses) > limit:
+        lines.append(f"  ... {len(misses) - limit} more misses")
     lines.append("  PERFECT" if score.perfect else "  NOT PERFECT")
     return "\n".join(lines)

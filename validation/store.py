@@ -6,7 +6,14 @@ run wrote for it, nothing else: ``clear`` first, then offenders chunk by chunk, 
 (a batch without a summary row was interrupted).
 
 ``val_offender`` carries one column beyond the contract's list: ``reason``, why an offender is
-out of scope or incomplete.
+out of scope or incomplete. Each legacy date is compared: ``delta_days`` is the ``MS_REL_DT``
+difference, ``max_exp_delta_days`` the ``MAX_EXP_DT`` one, and each ``val_explanation`` row
+names the date it explains (``date_field``), so that each date's rows add up to its delta.
+
+Columns added after the tables were first released (:data:`ADDED_COLUMNS`) are added to a
+control database that predates them whenever the tables are ensured (``create_all`` on
+:data:`VALIDATION_METADATA`, from here or from the batches' tables): they are nullable or have a
+server default, so the rows already there stay valid.
 """
 
 from __future__ import annotations
@@ -21,7 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from validation.explain import DateField
+
 __all__ = [
+    "ADDED_COLUMNS",
     "VALIDATION_METADATA",
     "VAL_EXPLANATION",
     "VAL_FINDING",
@@ -61,6 +71,8 @@ VAL_OFFENDER = sa.Table(
     sa.Column("impact_days", sa.Integer, nullable=False),
     sa.Column("facts_hash", sa.String(32), nullable=False),
     sa.Column("reason", sa.Text),
+    #: ``recomputed_max_exp - legacy_max_exp`` in days.
+    sa.Column("max_exp_delta_days", sa.Integer),
     sa.Index("ix_val_offender_run_batch", "run_id", "batch"),
 )
 VAL_EXPLANATION = sa.Table(
@@ -73,6 +85,9 @@ VAL_EXPLANATION = sa.Table(
     sa.Column("days", sa.Integer, nullable=False),
     sa.Column("evidence", sa.Text, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
+    sa.Column(
+        "date_field", sa.String(10), nullable=False, default="MS_REL_DT", server_default="MS_REL_DT"
+    ),
     sa.Index("ix_val_explanation_run_code", "run_id", "code"),
 )
 VAL_FINDING = sa.Table(
@@ -104,6 +119,34 @@ VAL_RUN_SUMMARY = sa.Table(
     ),
 )
 
+#: ``(table, column)`` added after the first release, in the order they were added.
+ADDED_COLUMNS: tuple[tuple[sa.Table, str], ...] = (
+    (VAL_OFFENDER, "max_exp_delta_days"),
+    (VAL_EXPLANATION, "date_field"),
+)
+
+
+@sa.event.listens_for(VALIDATION_METADATA, "after_create")
+def _add_missing_columns(_metadata: sa.MetaData, connection: Connection, **_kw: Any) -> None:
+    """Add the :data:`ADDED_COLUMNS` that a table created before them lacks."""
+    inspector = sa.inspect(connection)
+    preparer = connection.dialect.identifier_preparer
+    # IF NOT EXISTS: another process may add the column between the inspection and the ALTER.
+    guard = " IF NOT EXISTS" if connection.dialect.name == "postgresql" else ""
+    present: dict[str, set[str]] = {}
+    for table, name in ADDED_COLUMNS:
+        if table.name not in present:
+            if not inspector.has_table(table.name):
+                continue
+            present[table.name] = {c["name"] for c in inspector.get_columns(table.name)}
+        if name in present[table.name]:
+            continue
+        column = sa.schema.CreateColumn(table.c[name]).compile(dialect=connection.dialect)
+        connection.execute(
+            sa.text(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN{guard} {column}")
+        )
+        present[table.name].add(name)
+
 
 @dataclass(frozen=True, slots=True)
 class OffenderRow:
@@ -121,6 +164,7 @@ class OffenderRow:
     impact_days: int
     facts_hash: str
     reason: str | None = None
+    max_exp_delta_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +177,7 @@ class ExplanationRow:
     days: int
     evidence: tuple[str, ...]
     detail: str
+    date_field: DateField = "MS_REL_DT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +246,7 @@ def write_offenders(conn: Connection, run_id: str, rows: Iterable[OffenderRow]) 
             "impact_days": r.impact_days,
             "facts_hash": r.facts_hash,
             "reason": r.reason,
+            "max_exp_delta_days": r.max_exp_delta_days,
         }
         for r in rows
     ]
@@ -220,6 +266,7 @@ def write_explanations(conn: Connection, run_id: str, rows: Iterable[Explanation
             "days": r.days,
             "evidence": json.dumps(list(r.evidence)),
             "detail": r.detail,
+            "date_field": r.date_field,
         }
         for r in rows
     ]
@@ -302,7 +349,13 @@ def read_explanations(
     with _connected(conn) as c:
         return [
             ExplanationRow(
-                r.person_id, r.seq, r.code, r.days, tuple(json.loads(r.evidence)), r.detail
+                r.person_id,
+                r.seq,
+                r.code,
+                r.days,
+                tuple(json.loads(r.evidence)),
+                r.detail,
+                r.date_field,
             )
             for r in c.execute(query)
         ]

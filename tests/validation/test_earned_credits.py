@@ -108,3 +108,21 @@ def test_credits_stop_at_the_as_of_date_and_start_at_custody(pack: RulePack) -> 
     assert comp.months[0].month == date(2020, 1, 1)
     assert comp.months[-1].month == date(2020, 12, 1)
     assert comp.earned == 120
+
+
+def test_the_trace_records_the_days_each_rule_cut_per_month_and_type(pack: RulePack) -> None:
+    # W at 10 all of Feb-Mar 2020: segregation Feb 10-19 cuts 10 WT days; labor pool in March
+    # with only the week of Mon 03-02 documented: Mar 1 and Mar 9-31 are cut (24 days).
+    facts = with_assignments(
+        work("W1", "W", 10, date(2020, 2, 1), date(2020, 2, 29)),
+        work("L1", "L", 10, date(2020, 3, 1), date(2020, 3, 31)),
+        segregations=(SegregationFact("S1", "DS", date(2020, 2, 10), date(2020, 2, 19)),),
+        labor_pool=(LaborPoolWeekFact("LW1", date(2020, 3, 2), 3),),
+        infractions=(),
+    )
+    comp = recompute(facts, pack)
+    feb, mar = comp.month(date(2020, 2, 1)), comp.month(date(2020, 3, 1))
+    assert feb is not None
+    assert mar is not None
+    assert (feb.eligible_days["WT"], feb.cuts) == (19, {"WT": {"segregation": 10}})
+    assert (mar.eligible_days["WT"], mar.cuts) == (7, {"WT": {"undocumented_labor_pool": 24}})

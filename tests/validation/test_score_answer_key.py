@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,58 @@ def test_duplicate_accounts_of_the_key_are_scored_against_the_findings(
     score = score_run(engines.control, "run-1", key_file(tmp_path / "k.jsonl", TRUE_KEY))
     dup = next(c for c in score.findings if c.code == "DUPLICATE_USER")
     assert (dup.expected, dup.hits, dup.found) == (1, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def expiring(tmp_path_factory: pytest.TempPathFactory, pack: RulePack) -> ValidationEngines:
+    """Run ``jail``: P1 clean and P4 with a misposted jail credit (MS -7, MAX_EXP_DT -10 days).
+    Run ``max``: P5, whose legacy MAX_EXP_DT alone is 5 days late."""
+    folder = tmp_path_factory.mktemp("score-max")
+    target = new_target(folder / "target.db")
+    clean = post_clean(baseline(), pack)
+    jail = replace(post_clean(baseline(posted_jail=21), pack), person_id="P4")
+    late = replace(
+        clean,
+        person_id="P5",
+        legacy=replace(clean.legacy, max_expiration=date(2021, 12, 6)),
+    )
+    write_offenders(target, [(clean, "MCIH"), (jail, "MCIH"), (late, "ECI")])
+    engines = ValidationEngines(target, sa.create_engine(f"sqlite:///{folder / 'control.db'}"))
+    validate_run(engines, "jail", pack=pack, batches=["MCIH"])
+    validate_run(engines, "max", pack=pack, batches=["ECI"])
+    return engines
+
+
+def test_a_max_expiration_moved_by_a_keyed_cause_scores_perfect(
+    expiring: ValidationEngines, tmp_path: Path
+) -> None:
+    key = key_file(tmp_path / "k.jsonl", [("P4", "JAIL_CREDIT_MISPOSTED", -7)])
+    score = score_run(expiring.control, "jail", key)
+    assert by_code(score) == {"JAIL_CREDIT_MISPOSTED": (1.0, 1.0)}
+    assert (score.expiration_differences, score.expiration_misses) == (1, [])
+    assert score.perfect
+    assert "MAX_EXP_DT differences: 1" in format_score(score)
+
+
+def test_a_max_expiration_explained_by_a_cause_the_key_lacks_is_a_miss(
+    expiring: ValidationEngines, tmp_path: Path
+) -> None:
+    key = key_file(tmp_path / "k.jsonl", [("P4", "GOOD_CONDUCT_RATE", -7)])
+    score = score_run(expiring.control, "jail", key)
+    assert score.expiration_misses == [("P4", "JAIL_CREDIT_MISPOSTED", -10)]
+    assert "miss: P4 JAIL_CREDIT_MISPOSTED on MAX_EXP_DT: given -10" in format_score(score)
+    assert not score.perfect
+
+
+def test_a_max_expiration_difference_alone_is_unexplained_and_not_perfect(
+    expiring: ValidationEngines, tmp_path: Path
+) -> None:
+    score = score_run(expiring.control, "max", key_file(tmp_path / "k.jsonl", []))
+    assert score.expiration_differences == 1
+    assert score.unexplained == ["P5"]
+    assert score.clean_explained == ["P5"]
+    assert score.expiration_misses == []
+    assert not score.perfect
 
 
 def test_a_bad_answer_key_line_names_the_file_and_line(tmp_path: Path) -> None:

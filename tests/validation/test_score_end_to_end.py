@@ -151,6 +151,10 @@ def test_every_injected_release_defect_is_explained_with_its_code_and_days(
     assert score.unexplained == []
     assert score.clean_explained == []
     assert score.missing == []
+    # A misposted jail credit moves MAX_EXP_DT too: those differences are recorded and each is
+    # explained by the cause the key lists for that offender.
+    assert score.expiration_differences > 0
+    assert score.expiration_misses == []
     assert score.perfect
     assert reference.result.offenders == OFFENDERS
 

@@ -1,13 +1,16 @@
 """``validate_run`` records each offender, its explanations, findings and per-batch summaries.
 
 Writing a run again replaces what it wrote (per batch when batches are given), never doubles
-it; the tables are the contract's, on SQLite and PostgreSQL.
+it; the tables are the contract's, on SQLite and PostgreSQL. A MAX_EXP_DT difference is recorded
+as one, with explanation rows that name the date they explain; a control database written before
+those columns existed gains them in place.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,11 @@ import load
 from validation import RulePack, ValidationEngines, validate_run
 from validation.facts import CommitmentFact, LegacyCalcFact, OffenderFacts
 from validation.store import (
+    ADDED_COLUMNS,
     VAL_EXPLANATION,
     VAL_OFFENDER,
+    VALIDATION_METADATA,
+    ensure_tables,
     read_explanations,
     read_offenders_of_run,
     read_summary,
@@ -134,6 +140,76 @@ def test_a_batch_with_no_offenders_still_gets_a_summary(
     validate_run(engines, "run-1", pack=pack, batches=["NBCI"])
     (summary,) = read_summary(engines.control, "run-1")
     assert (summary.batch, summary.offenders) == ("NBCI", 0)
+
+
+def test_a_max_expiration_difference_is_recorded_beside_the_release_date(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    clean = post_clean(baseline(), pack)
+    late_max = replace(
+        clean,
+        person_id="P5",
+        legacy=replace(clean.legacy, max_expiration=date(2021, 12, 1) + timedelta(days=5)),
+    )
+    jail = replace(post_clean(baseline(posted_jail=21), pack), person_id="P6")
+    target = new_target(tmp_path / "target.db")
+    write_offenders(target, [(clean, "MCIH"), (late_max, "MCIH"), (jail, "MCIH")])
+    engines = ValidationEngines(target, sa.create_engine(f"sqlite:///{tmp_path / 'control.db'}"))
+    result = validate_run(engines, "run-1", pack=pack)
+    rows = {r.person_id: r for r in read_offenders_of_run(engines.control, "run-1")}
+    p5 = rows["P5"]
+    assert (p5.status, p5.delta_days, p5.max_exp_delta_days) == ("unexplained", 0, -5)
+    assert (p5.legacy_max_exp, p5.recomputed_max_exp) == (date(2021, 12, 6), date(2021, 12, 1))
+    assert (rows["P1"].status, rows["P1"].max_exp_delta_days) == ("match", 0)
+    (why,) = read_explanations(engines.control, "run-1", person_id="P5")
+    assert (why.seq, why.code, why.days, why.date_field) == (1, "UNEXPLAINED", -5, "MAX_EXP_DT")
+    assert why.detail.startswith("MAX_EXP_DT: legacy 2021-12-06, recomputed 2021-12-01")
+    p6 = rows["P6"]
+    assert (p6.status, p6.delta_days, p6.max_exp_delta_days) == ("explained", -7, -10)
+    steps = read_explanations(engines.control, "run-1", person_id="P6")
+    assert [(e.seq, e.code, e.days, e.date_field) for e in steps] == [
+        (1, "JAIL_CREDIT_MISPOSTED", -7, "MS_REL_DT"),
+        (2, "JAIL_CREDIT_MISPOSTED", -10, "MAX_EXP_DT"),
+    ]
+    (summary,) = read_summary(engines.control, "run-1")
+    assert (summary.matched, summary.explained, summary.unexplained) == (1, 1, 1)
+    assert result.unexplained == 1
+
+
+def test_a_control_database_from_before_the_new_columns_gains_them(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    control = sa.create_engine(f"sqlite:///{tmp_path / 'control.db'}")
+    added = {(t.name, c) for t, c in ADDED_COLUMNS}
+    old = sa.MetaData()
+    for table in VALIDATION_METADATA.sorted_tables:
+        keep = [
+            sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in table.columns
+            if (table.name, c.name) not in added
+        ]
+        sa.Table(table.name, old, *keep)
+    old.create_all(control)
+    with control.begin() as conn:
+        conn.execute(
+            sa.insert(old.tables["val_explanation"]).values(
+                run_id="old", person_id="P9", seq=1, code="UNEXPLAINED", days=2,
+                evidence=json.dumps(["RC9"]), detail="",
+            )
+        )  # fmt: skip
+    ensure_tables(control)
+    ensure_tables(control)
+    columns = {
+        t: {c["name"] for c in sa.inspect(control).get_columns(t)}
+        for t in ("val_offender", "val_explanation")
+    }
+    assert all(c in columns[t] for t, c in added)
+    (kept,) = read_explanations(control, "old")
+    assert (kept.code, kept.days, kept.date_field) == ("UNEXPLAINED", 2, "MS_REL_DT")
+    target = new_target(tmp_path / "target.db")
+    write_offenders(target, population(pack))
+    validate_run(ValidationEngines(target, control), "new", pack=pack)
+    assert {r.person_id for r in read_offenders_of_run(control, "new")} == {"P1", "P2", "P3", "P4"}
 
 
 @pytest.mark.postgres

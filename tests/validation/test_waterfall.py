@@ -8,8 +8,9 @@ days each cause gets by hand.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
+import pytest
 from diminution_builders import baseline, edit_ledger, post_clean, settle
 
 from validation import (
@@ -34,10 +35,24 @@ def balanced(result: Comparison) -> bool:
     return result.delta == sum(e.days for e in result.explanations)
 
 
+def max_codes(result: Comparison) -> list[tuple[str, int]]:
+    return [(e.code, e.days) for e in result.max_expiration_explanations]
+
+
+def with_legacy_max(facts: OffenderFacts, days: int) -> OffenderFacts:
+    """``facts`` with the legacy MAX_EXP_DT moved by ``days`` and MS_REL_DT left as it is."""
+    legacy = facts.legacy
+    assert legacy.max_expiration is not None
+    moved = replace(legacy, max_expiration=legacy.max_expiration + timedelta(days=days))
+    return replace(facts, legacy=moved)
+
+
 def test_clean_ledger_matches_to_the_day(pack: RulePack) -> None:
     result = explain(post_clean(baseline(), pack), pack)
     assert (result.status, result.delta, result.explanations) == ("match", 0, ())
+    assert (result.max_expiration_delta, result.max_expiration_explanations) == (0, ())
     assert result.legacy_ms_release == date(2020, 12, 31)
+    assert result.legacy_max_expiration == result.recomputed_max_expiration == date(2021, 12, 1)
 
 
 def test_work_credit_during_segregation(pack: RulePack) -> None:
@@ -62,6 +77,43 @@ def test_jail_credit_misposted_moves_max_expiration_and_good_conduct(pack: RuleP
     assert codes(result) == {"JAIL_CREDIT_MISPOSTED": -7}
     assert result.delta == -7
     assert {"C1", "J1", "D1"} <= set(result.explanations[0].evidence)
+    # The same step explains MAX_EXP_DT: 2021-12-11 -> 2021-12-01.
+    assert result.max_expiration_delta == -10
+    assert max_codes(result) == [("JAIL_CREDIT_MISPOSTED", -10)]
+    assert result.status == "explained"
+
+
+@pytest.mark.parametrize(
+    ("moved", "days"),
+    [
+        pytest.param(5, -5, id="legacy-later"),
+        pytest.param(-3, 3, id="legacy-earlier"),
+    ],
+)
+def test_a_max_expiration_difference_alone_is_not_a_match(
+    pack: RulePack, moved: int, days: int
+) -> None:
+    # MS_REL_DT is right; only the legacy MAX_EXP_DT is off, and no cause in the facts moves it.
+    result = explain(with_legacy_max(post_clean(baseline(), pack), moved), pack)
+    assert result.status == "unexplained"
+    assert (result.delta, result.explanations) == (0, ())
+    assert result.legacy_max_expiration == date(2021, 12, 1) + timedelta(days=moved)
+    assert result.recomputed_max_expiration == date(2021, 12, 1)
+    assert result.max_expiration_delta == days
+    assert max_codes(result) == [(UNEXPLAINED, days)]
+    assert result.max_expiration_unexplained_days == days
+    assert {"RC1", "C1"} <= set(result.max_expiration_explanations[0].evidence)
+    assert [f for f, _ in result.dated_explanations()] == ["MAX_EXP_DT"]
+
+
+def test_what_the_jail_fix_leaves_of_a_max_expiration_difference_is_unexplained(
+    pack: RulePack,
+) -> None:
+    # Posted 21 jail days instead of 31 (MAX +10), and the legacy MAX 5 days later still.
+    result = explain(with_legacy_max(post_clean(baseline(posted_jail=21), pack), 5), pack)
+    assert result.max_expiration_delta == -15
+    assert max_codes(result) == [("JAIL_CREDIT_MISPOSTED", -10), (UNEXPLAINED, -5)]
+    assert result.status == "unexplained"
 
 
 def test_missing_jail_row_is_misposted_too(pack: RulePack) -> None:

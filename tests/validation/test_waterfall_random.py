@@ -1,5 +1,6 @@
 """Invariants over many random offenders: a clean ledger matches; injected defects are each found
-under their own code and nothing else, and the explanations add up to the delta."""
+under their own code and nothing else, and the explanations add up to the delta, for MS_REL_DT
+and for MAX_EXP_DT (which only a misposted jail credit moves)."""
 
 from __future__ import annotations
 
@@ -106,5 +107,12 @@ def test_injected_defects_are_found_and_sum_to_the_delta(pack: RulePack) -> None
         result = explain(settle(facts), pack)
         assert {e.code for e in result.explanations} == injected, (i, kinds)
         assert result.delta == sum(e.days for e in result.explanations)
+        assert result.max_expiration_delta == sum(
+            e.days for e in result.max_expiration_explanations
+        )
+        assert {e.code for e in result.max_expiration_explanations} <= {"JAIL_CREDIT_MISPOSTED"}
+        assert bool(result.max_expiration_explanations) == (
+            "JAIL_CREDIT_MISPOSTED" in injected and result.max_expiration_delta != 0
+        )
         seen |= injected
     assert len(seen) == 7

@@ -13,6 +13,10 @@ from validation.packs.md_diminution.params import MdDiminutionParams
 from validation.spans import Span, intersect, merge, month_days, subtract
 
 __all__ = [
+    "CUT_CAP",
+    "CUT_LABOR_POOL",
+    "CUT_REVOCATION",
+    "CUT_SEGREGATION",
     "EarnedMonth",
     "cap_months",
     "coverage",
@@ -21,6 +25,15 @@ __all__ = [
     "good_conduct_rate",
     "month_share",
 ]
+
+#: Names of the rules that cut a month's credits, as the month-by-month trace records them.
+CUT_SEGREGATION = "segregation"
+CUT_LABOR_POOL = "undocumented_labor_pool"
+CUT_CAP = "monthly_cap"
+CUT_REVOCATION = "revocation"
+
+#: Eligible days removed per month (``month_index``), credit type and rule.
+Removed = dict[int, dict[str, dict[str, int]]]
 
 
 def month_share(first: date, end: date) -> Fraction:
@@ -91,12 +104,15 @@ def earned_by_month(
     *,
     segregation: bool = True,
     labor_pool: bool = True,
+    removed: Removed | None = None,
 ) -> dict[int, EarnedMonth]:
     """Earned credits per month (by ``month_index``) and type, before the cap.
 
     A day is eligible when an assignment covers it, it is in ``[CMT_DT, as-of)``, the person is
     not in a segregation that stops accrual (unless ``segregation`` is off) and, for labor pool,
-    its Monday-to-Sunday week documents enough days (unless ``labor_pool`` is off).
+    its Monday-to-Sunday week documents enough days (unless ``labor_pool`` is off). ``removed``,
+    when given, is filled with the assignment days each of those two rules took away (a day
+    both would remove counts for segregation, which applies first).
     """
     window = _window(custody, facts.as_of)
     if window[0] > window[1]:
@@ -128,7 +144,11 @@ def earned_by_month(
     labor_types = earned.labor_pool.assignment_types
     for atype, ctype, rate, key, spans in pieces:
         cut = subtract(spans, seg)
+        if removed is not None and seg:
+            _removed(removed, ctype, CUT_SEGREGATION, intersect(spans, seg))
         if documented is not None and atype in labor_types:
+            if removed is not None:
+                _removed(removed, ctype, CUT_LABOR_POOL, subtract(cut, documented))
             cut = intersect(cut, documented)
         scaled = int(rate * scale)
         for index, days in month_days(cut).items():
@@ -141,6 +161,12 @@ def earned_by_month(
         denom = days_in_month(day.year, day.month) * scale
         months[index].amount[ctype] = round_ratio(n, denom, params.rounding)
     return months
+
+
+def _removed(into: Removed, ctype: str, rule: str, spans: list[Span]) -> None:
+    for index, days in month_days(spans).items():
+        per_rule = into.setdefault(index, {}).setdefault(ctype, {})
+        per_rule[rule] = per_rule.get(rule, 0) + days
 
 
 def coverage(

@@ -10,9 +10,11 @@ from typing import TypeVar
 
 from cutover.errors import RulePackError
 from validation.computation import CommitmentSpan, Workpad
-from validation.dates import month_of_index
+from validation.dates import month_index, month_of_index
 from validation.facts import OffenderFacts
 from validation.packs.md_diminution.credits import (
+    CUT_CAP,
+    CUT_REVOCATION,
     cap_months,
     earned_by_month,
     good_conduct_days,
@@ -109,9 +111,9 @@ def good_conduct(facts: OffenderFacts, params: MdDiminutionParams, pad: Workpad)
 
 @register_rule("md.earned_credits")
 def earned_credits(facts: OffenderFacts, params: MdDiminutionParams, pad: Workpad) -> None:
-    """Earned credits per month and type, before the cap."""
+    """Earned credits per month and type, before the cap, and the days the eligibility rules cut."""
     custody = _needed(pad.custody_date, "md.earned_credits", "md.scope")
-    for index, month in earned_by_month(facts, params, custody).items():
+    for index, month in earned_by_month(facts, params, custody, removed=pad.cuts).items():
         pad.eligible[index] = month.eligible
         pad.earned[index] = month.amount
         pad.month_evidence[index] = tuple(month.evidence)
@@ -122,20 +124,31 @@ def monthly_cap(facts: OffenderFacts, params: MdDiminutionParams, pad: Workpad) 
     """Cap each month's earned credits, in the cap order."""
     classes = frozenset(c.offense_class for c in facts.commitments)
     for index, amounts in pad.earned.items():
-        pad.capped[index], pad.caps[index] = cap_months(
-            amounts, month_of_index(index), classes, params
-        )
+        capped, pad.caps[index] = cap_months(amounts, month_of_index(index), classes, params)
+        pad.capped[index] = capped
+        for ctype, days in amounts.items():
+            pad.cut(index, ctype, CUT_CAP, days - capped.get(ctype, 0))
 
 
 @register_rule("md.revocations")
 def revocations(facts: OffenderFacts, params: MdDiminutionParams, pad: Workpad) -> None:
     """Revocations of infractions before the as-of date, never more than was awarded."""
     counted = [i for i in facts.infractions if i.date < facts.as_of]
+    revokes = params.revocation.revokes
+    sp_type = params.revocation.special_project_type
+    gc_ledger = next((k for k, v in revokes.items() if v == "GC"), None)
+    sp_ledger = next((k for k, v in revokes.items() if v == sp_type), None)
+    for i in counted:
+        for ltype, days in ((gc_ledger, i.gc_revoked), (sp_ledger, i.sp_revoked)):
+            if ltype is not None and days:
+                index = month_index(i.date)
+                month = pad.revoked_by_month.setdefault(index, {})
+                month[ltype] = month.get(ltype, 0) + days
+                pad.cut(index, ltype, CUT_REVOCATION, days)
     gc = sum(i.gc_revoked for i in counted)
     sp = sum(i.sp_revoked for i in counted)
     if params.revocation.floor_at_awarded:
         gc = min(gc, pad.good_conduct)
-        sp_type = params.revocation.special_project_type
         sp = min(sp, sum(m.get(sp_type, 0) for m in pad.credited().values()))
     pad.revoked_gc = gc
     pad.revoked_sp = sp

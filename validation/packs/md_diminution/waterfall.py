@@ -52,6 +52,10 @@ class LedgerState:
         net = self.good_conduct + sum(self.earned.values()) - sum(self.revoked.values())
         return self.max_expiration - timedelta(days=net)
 
+    def expiration(self) -> date:
+        """``MAX_EXP_DT`` as the state carries it."""
+        return self.max_expiration
+
 
 class MdContext:
     """What the corrections compare the state with; rule variants computed once, on demand."""
@@ -136,6 +140,7 @@ def legacy_state(
     earned: dict[Cell, int] = {}
     keys: dict[Cell, list[str]] = {}
     revoked: dict[str, int] = dict.fromkeys(params.revocation.revokes, 0)
+    posted_revocations: dict[date, dict[str, int]] = {}
     as_of_month = as_of.replace(day=1)
     for row in facts.ledger:
         entered = row.entered
@@ -148,6 +153,8 @@ def legacy_state(
             gc += row.days
         elif row.type in revoked:
             revoked[row.type] += row.days
+            month = posted_revocations.setdefault(row.month.replace(day=1), {})
+            month[row.type] = month.get(row.type, 0) + row.days
         else:
             cell = (row.month.year * 12 + row.month.month - 1, row.type)
             earned[cell] = earned.get(cell, 0) + row.days
@@ -164,9 +171,23 @@ def legacy_state(
     posted: dict[date, dict[str, int]] = {}
     for (index, ctype), days in earned.items():
         posted.setdefault(month_of_index(index), {})[ctype] = days
+    revokes = params.revocation.revokes
     state = LedgerState(legacy_max, gc, keyed, earned, revoked)
     return WaterfallStart(
-        state, LedgerState.ms_release, ctx, legacy_max, gc, keyed, posted, ctx.still_different
+        state,
+        LedgerState.ms_release,
+        ctx,
+        legacy_max,
+        gc,
+        keyed,
+        posted,
+        ctx.still_different,
+        measure_max_expiration=LedgerState.expiration,
+        revoked_gc=sum(d for t, d in revoked.items() if revokes[t] == "GC"),
+        revoked_sp=sum(
+            d for t, d in revoked.items() if revokes[t] == params.revocation.special_project_type
+        ),
+        posted_revocations=posted_revocations,
     )
 
 
@@ -177,13 +198,20 @@ def _fix_cells(
         return None
     earned = dict(state.earned)
     evidence: list[str] = []
+    changed: list[tuple[date, str]] = []
     for cell in cells:
+        if earned.get(cell, 0) != ctx.want(cell):
+            changed.append((month_of_index(cell[0]), cell[1]))
         earned[cell] = ctx.want(cell)
         evidence += ctx.cells.get(cell, ())
         evidence += ctx.month_evidence(cell[0])
     months = tuple(sorted({month_of_index(c[0]) for c in cells}))
     return Correction(
-        replace(state, earned=earned), tuple(dict.fromkeys((*evidence, *extra))), detail, months
+        replace(state, earned=earned),
+        tuple(dict.fromkeys((*evidence, *extra))),
+        detail,
+        months,
+        tuple(changed),
     )
 
 
@@ -372,6 +400,7 @@ def revocation_mismatch(ctx: MdContext, state: LedgerState) -> Correction[Ledger
         tuple(evidence),
         detail,
         tuple(sorted(month_of_index(m) for m in months)),
+        tuple(sorted((month_of_index(m), t) for t, m in bad)),
     )
 
 
