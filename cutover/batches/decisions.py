@@ -118,7 +118,15 @@ def add_explanation(
         run_id = latest_run(conn, batch)
         o, e = val_offender.c, val_explanation.c
         found = conn.execute(
-            sa.select(o.facts_hash, sa.func.sum(e.days).label("days"))
+            # The days of the release date's difference; the expiration date's where the
+            # cause moved only that one.
+            sa.select(
+                o.facts_hash,
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((e.date_field == "MS_REL_DT", e.days))),
+                    sa.func.sum(e.days),
+                ).label("days"),
+            )
             .select_from(
                 val_offender.join(
                     val_explanation, sa.and_(e.run_id == o.run_id, e.person_id == o.person_id)

@@ -1,11 +1,13 @@
 """What changed in a batch between two dry runs, by stable identities.
 
-A discrepancy is identified by ``(person_id, code)``; a quarantined row by ``(target_table,
-source_table, source_key, rule, column)``. Against the previous run, an item of the current run
-is *new* when it was never seen before, *regressed* when it had been seen in an earlier run,
-was gone in the previous one and is back; an item of the previous run that is gone is *fixed*;
-a discrepancy present in both with other days is *changed*. All of it is computed in the
-database.
+A discrepancy is identified by ``(person_id, code, date_field)``: the same cause can move both
+the release date and the maximum expiration date, and each is tracked on its own. A quarantined
+row is identified by ``(target_table, source_table, source_key, rule, column)``.
+
+Against the previous run, an item of the current run is *new* when it was never seen before,
+*regressed* when it had been seen in an earlier run, was gone in the previous one and is back; an
+item of the previous run that is gone is *fixed*; a discrepancy present in both with other days is
+*changed*. All of it is computed in the database.
 """
 
 from __future__ import annotations
@@ -45,23 +47,24 @@ class BatchDiff:
 
 
 def _discrepancies(batch: str, run_id: str) -> sa.Subquery:
-    """One run's discrepancies of ``batch``: ``(person_id, code, days)``."""
+    """One run's discrepancies of ``batch``: ``(person_id, code, date_field, days)``."""
     o, e = val_offender.c, val_explanation.c
     return (
-        sa.select(e.person_id, e.code, sa.func.sum(e.days).label("days"))
+        sa.select(e.person_id, e.code, e.date_field, sa.func.sum(e.days).label("days"))
         .select_from(
             val_explanation.join(
                 val_offender, sa.and_(o.run_id == e.run_id, o.person_id == e.person_id)
             )
         )
         .where(e.run_id == run_id, o.batch == batch)
-        .group_by(e.person_id, e.code)
+        .group_by(e.person_id, e.code, e.date_field)
         .subquery()
     )
 
 
 def _seen(batch: str, run_ids: list[str], item: sa.Subquery) -> sa.Exists:
-    """Whether ``item``'s ``(person_id, code)`` is a discrepancy of ``batch`` in ``run_ids``.
+    """Whether ``item``'s ``(person_id, code, date_field)`` is a discrepancy of ``batch`` in
+    ``run_ids``.
 
     Correlated on the primary key's leading columns, so each probe is an index lookup.
     """
@@ -71,6 +74,7 @@ def _seen(batch: str, run_ids: list[str], item: sa.Subquery) -> sa.Exists:
         e.c.run_id.in_(run_ids),
         e.c.person_id == item.c.person_id,
         e.c.code == item.c.code,
+        e.c.date_field == item.c.date_field,
         o.c.run_id == e.c.run_id,
         o.c.person_id == e.c.person_id,
         o.c.batch == batch,
@@ -86,6 +90,7 @@ def _days_in(batch: str, run_id: str, item: sa.Subquery) -> sa.ScalarSelect[Any]
             e.c.run_id == run_id,
             e.c.person_id == item.c.person_id,
             e.c.code == item.c.code,
+            e.c.date_field == item.c.date_field,
             o.c.run_id == e.c.run_id,
             o.c.person_id == e.c.person_id,
             o.c.batch == batch,
@@ -154,9 +159,11 @@ def diff_runs(
     prev_ids = [previous_run_id] if previous_run_id else []
     cur, prev = _discrepancies(batch, current), _discrepancies(batch, previous_run_id or "")
     unseen, was_seen = ~_seen(batch, prev_ids, cur), _seen(batch, earlier, cur)
-    order = [cur.c.person_id, cur.c.code]
+    order = [cur.c.person_id, cur.c.code, cur.c.date_field]
     before_days = _days_in(batch, previous_run_id or "", cur)
-    changed = sa.select(cur.c.person_id, cur.c.code, before_days.label("before"), cur.c.days)
+    changed = sa.select(
+        cur.c.person_id, cur.c.code, cur.c.date_field, before_days.label("before"), cur.c.days
+    )
     qcur, qprev = _quarantined(batch, current), _quarantined(batch, previous_run_id or "")
     qunseen, qwas = ~_q_seen(batch, prev_ids, qcur), _q_seen(batch, earlier, qcur)
     qorder = [qcur.c[n] for n in _QKEYS]
@@ -169,7 +176,7 @@ def diff_runs(
         fixed=_part(
             conn,
             sa.select(prev).where(~_seen(batch, [current], prev)),
-            [prev.c.person_id, prev.c.code],
+            [prev.c.person_id, prev.c.code, prev.c.date_field],
             limit,
         ),
         changed=_part(

@@ -142,6 +142,8 @@ class Discrepancy:
     resolution: Resolution = "automatic"
     register_reason: str | None = None
     register_by: str | None = None
+    #: The legacy date whose difference this cause explains: ``MS_REL_DT`` or ``MAX_EXP_DT``.
+    date_field: str = "MS_REL_DT"
 
     @property
     def blocking(self) -> bool:
@@ -303,6 +305,7 @@ def _discrepancy_query(batch: str, run_id: str) -> sa.Select[Any]:
             e.days,
             e.detail,
             e.evidence,
+            e.date_field,
             o.status,
             o.delta_days,
             o.impact_kind,
@@ -380,6 +383,7 @@ def _discrepancy(r: sa.Row[Any]) -> Discrepancy:
         resolution=resolution,
         register_reason=reason or None,
         register_by=by or None,
+        date_field=r.date_field,
     )
 
 

@@ -111,7 +111,8 @@ def blockers(conn: Connection, batch: str, run_id: str) -> list[str]:
             if d.resolution == "review"
             else "no cause accounts for it"
         )
-        found.append(f"person {d.person_id}: UNEXPLAINED {d.days:+d} days ({why})")
+        date = "" if d.date_field == "MS_REL_DT" else f" of {d.date_field}"
+        found.append(f"person {d.person_id}: UNEXPLAINED {d.days:+d} days{date} ({why})")
     if len(open_items) > BLOCKER_LIST_LIMIT:
         found.append(
             f"... and {len(open_items) - BLOCKER_LIST_LIMIT} more UNEXPLAINED discrepancies"

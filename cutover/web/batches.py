@@ -267,15 +267,44 @@ def offender_page(
             .where(e.run_id == run, e.person_id == person_id)
             .order_by(e.seq)
         ).all()
-        items = {d.code: d for d in discrepancies(conn, batch, run, person_id=person_id)}
+        items = {
+            (d.code, d.date_field): d for d in discrepancies(conn, batch, run, person_id=person_id)
+        }
     register = [
         r for r in list_register(config_of(request).engine, batch) if r.person_id == person_id
     ]
-    waterfall, running = [], row.legacy_ms_rel
-    for s in steps:
-        if running is not None:
-            running = running + timedelta(days=s.days)
-        waterfall.append((s, running, items.get(s.code)))
+    # One waterfall per legacy date, each running from its own legacy value: a cause that
+    # moved both dates is a step in each.
+    waterfalls = []
+    for field, label, legacy, recomputed, delta in (
+        ("MS_REL_DT", "Release date", row.legacy_ms_rel, row.recomputed_ms_rel, row.delta_days),
+        (
+            "MAX_EXP_DT",
+            "Maximum expiration",
+            row.legacy_max_exp,
+            row.recomputed_max_exp,
+            row.max_exp_delta_days,
+        ),
+    ):
+        own = [s for s in steps if s.date_field == field]
+        if field != "MS_REL_DT" and not own:
+            continue
+        waterfall, running = [], legacy
+        for s in own:
+            if running is not None:
+                running = running + timedelta(days=s.days)
+            waterfall.append((s, running, items.get((s.code, field))))
+        waterfalls.append(
+            {
+                "field": field,
+                "label": label,
+                "legacy": legacy,
+                "recomputed": recomputed,
+                "delta": delta,
+                "steps": waterfall,
+            }
+        )
+    causes = list(dict.fromkeys(s.code for s in steps))
     comparison = _comparison(request, person_id, run)
     return render(
         request,
@@ -284,7 +313,8 @@ def offender_page(
             "batch": batch,
             "run_id": run,
             "o": row,
-            "waterfall": waterfall,
+            "waterfalls": waterfalls,
+            "causes": causes,
             "history": [(r, history[r]) for r in runs if r in history],
             "register": register,
             "comparison_text": comparison,

@@ -177,3 +177,40 @@ def _write_batch(conn: sa.Connection, run_id: str, batch: str, data: BatchRun) -
                 loaded=loaded, merged=merged, quarantined=quarantined,
             )
         )  # fmt: skip
+
+
+def add_expiration_cause(engine: Engine, number: int, person_id: str, code: str, days: int) -> None:
+    """Give ``person_id`` in run ``number`` a cause that moved its ``MAX_EXP_DT`` by ``days``.
+
+    The row comes after the person's release-date rows, as validation writes them, and the
+    offender's recomputed expiration date moves with it.
+    """
+    run_id = RUN_IDS[number - 1]
+    o, e = val_offender.c, val_explanation.c
+    with engine.begin() as conn:
+        seq = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(e.seq), 0)).where(
+                e.run_id == run_id, e.person_id == person_id
+            )
+        ).scalar_one()
+        conn.execute(
+            val_explanation.insert().values(
+                run_id=run_id, person_id=person_id, seq=seq + 1, code=code, days=days,
+                evidence=json.dumps([f"SCAN:{person_id}-JAIL"]),
+                detail=f"MAX_EXP_DT: {code.lower().replace('_', ' ')} of {days:+d} days",
+                date_field="MAX_EXP_DT",
+            )
+        )  # fmt: skip
+        legacy, delta = conn.execute(
+            sa.select(o.legacy_max_exp, sa.func.coalesce(o.max_exp_delta_days, 0)).where(
+                o.run_id == run_id, o.person_id == person_id
+            )
+        ).one()
+        conn.execute(
+            val_offender.update()
+            .where(o.run_id == run_id, o.person_id == person_id)
+            .values(
+                recomputed_max_exp=legacy + timedelta(days=delta + days),
+                max_exp_delta_days=delta + days,
+            )
+        )

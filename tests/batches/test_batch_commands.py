@@ -89,8 +89,8 @@ def test_diff_and_html_report(settings: Settings, tmp_path: Path) -> None:
         engine.dispose()
     diff = _run(settings, "batch", "diff", "ECI")
     assert diff.exit_code == 0, diff.output
-    assert "new: 1  P5 CREDIT_WITHOUT_ASSIGNMENT 4" in diff.output
-    assert "fixed: 1  P2 JAIL_CREDIT_MISPOSTED 37" in diff.output
+    assert "new: 1  P5 CREDIT_WITHOUT_ASSIGNMENT MS_REL_DT 4" in diff.output
+    assert "fixed: 1  P2 JAIL_CREDIT_MISPOSTED MS_REL_DT 37" in diff.output
 
     out = tmp_path / "report" / "readiness.html"
     written = _run(settings, "report", "--html", str(out))

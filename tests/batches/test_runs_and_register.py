@@ -17,7 +17,7 @@ from cutover.batches import (
 )
 from cutover.errors import AccessDeniedError, ConfigError
 from tests.batches.conftest import ENGINEER, VAL_ECI, VAL_RCI, VIEWER
-from tests.batches.scenario import RUN_IDS, write_run
+from tests.batches.scenario import RUN_IDS, add_expiration_cause, write_run
 
 GROUP = "credit_entry/CR_TXN/impossible_date/ENT_DT"
 
@@ -39,10 +39,10 @@ def test_the_diff_names_new_fixed_and_regressed_discrepancies(engine: Engine) ->
         third = diff_runs(conn, "ECI")
         first = diff_runs(conn, "ECI", run_id=RUN_IDS[0])
     assert second.previous_run_id == RUN_IDS[0]
-    assert second.new.items == (("P5", "CREDIT_WITHOUT_ASSIGNMENT", 4),)
-    assert second.fixed.items == (("P2", "JAIL_CREDIT_MISPOSTED", 37),)
+    assert second.new.items == (("P5", "CREDIT_WITHOUT_ASSIGNMENT", "MS_REL_DT", 4),)
+    assert second.fixed.items == (("P2", "JAIL_CREDIT_MISPOSTED", "MS_REL_DT", 37),)
     assert second.regressed.count == 0
-    assert third.regressed.items == (("P2", "JAIL_CREDIT_MISPOSTED", 37),)
+    assert third.regressed.items == (("P2", "JAIL_CREDIT_MISPOSTED", "MS_REL_DT", 37),)
     assert third.new.count == 0
     assert third.fixed.count == 0
     assert third.quarantine_new.items == (
@@ -51,6 +51,45 @@ def test_the_diff_names_new_fixed_and_regressed_discrepancies(engine: Engine) ->
     assert first.previous_run_id is None
     assert [item[0] for item in first.new.items] == ["P2", "P3", "P4"]
     assert first.quarantine_new.count == 2
+
+
+def test_each_legacy_date_is_its_own_discrepancy_in_diffs_blockers_and_decisions(
+    engine: Engine,
+) -> None:
+    """A cause that moved MAX_EXP_DT is tracked apart from the same cause on MS_REL_DT."""
+    for n in (1, 2):
+        write_run(engine, n)
+    add_expiration_cause(engine, 1, "P3", "UNEXPLAINED", 2)
+    add_expiration_cause(engine, 2, "P3", "UNEXPLAINED", 3)
+    add_expiration_cause(engine, 2, "P4", "JAIL_CREDIT_MISPOSTED", -30)
+    with engine.connect() as conn:
+        d = diff_runs(conn, "ECI", run_id=RUN_IDS[1])
+        p3 = list(discrepancies(conn, "ECI", RUN_IDS[1], person_id="P3"))
+        found = blockers(conn, "ECI", RUN_IDS[1])
+    assert d.new.items == (
+        ("P4", "JAIL_CREDIT_MISPOSTED", "MAX_EXP_DT", -30),
+        ("P5", "CREDIT_WITHOUT_ASSIGNMENT", "MS_REL_DT", 4),
+    )
+    # The release date's +5 is unchanged; only the expiration date's residual moved.
+    assert d.changed.items == (("P3", "UNEXPLAINED", "MAX_EXP_DT", 2, 3),)
+    assert [(x.code, x.date_field, x.days) for x in p3] == [
+        ("UNEXPLAINED", "MS_REL_DT", 5),
+        ("UNEXPLAINED", "MAX_EXP_DT", 3),
+    ]
+    assert "person P3: UNEXPLAINED +5 days (no cause accounts for it)" in found
+    assert "person P3: UNEXPLAINED +3 days of MAX_EXP_DT (no cause accounts for it)" in found
+
+    add_explanation(
+        engine, actor=VAL_ECI, batch="ECI", person_id="P3", code="UNEXPLAINED",
+        kind="explanation", reason="release certificate amended by hand in 2019",
+    )  # fmt: skip
+    (entry,) = list_register(engine, "ECI")
+    assert entry.days == 5  # the release date's days, not both dates' added together
+    with engine.connect() as conn:
+        assert {x.resolution for x in discrepancies(conn, "ECI", RUN_IDS[1], person_id="P3")} == {
+            "explained"
+        }
+        assert not any("P3" in b for b in blockers(conn, "ECI", RUN_IDS[1]))
 
 
 def test_a_manual_explanation_carries_while_the_facts_are_unchanged(engine: Engine) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from tests.batches.scenario import write_run
+from tests.batches.scenario import add_expiration_cause, write_run
 
 SignIn = Callable[..., str]
 PAGES = [
@@ -83,6 +83,22 @@ def test_an_offender_page_shows_the_waterfall_from_stored_results(
     assert "2029-03-06" in page.text
     assert "Record decision" not in page.text  # a viewer may not explain
     assert client.get("/batches/RCI/offenders/P3").status_code == 404
+
+
+def test_an_offender_page_runs_each_legacy_date_from_its_own_value(
+    client: TestClient, runs: Engine, sign_in: SignIn
+) -> None:
+    add_expiration_cause(runs, 2, "P3", "JAIL_CREDIT_MISPOSTED", -30)
+    sign_in(client, "val")
+    page = client.get("/batches/ECI/offenders/P3").text
+    release, expiration = page.split('id="wf-h-MAX_EXP_DT"')
+    # The release date's waterfall ends at legacy + 5, untouched by the expiration's -30.
+    assert "2029-03-06" in release
+    assert "2029-02-04" not in release
+    # The expiration date's runs from its own legacy value, 2031-01-01, to 30 days earlier.
+    assert "2031-01-01" in expiration
+    assert "2030-12-02" in expiration
+    assert expiration.count('<option value="JAIL_CREDIT_MISPOSTED"') == 1
 
 
 def test_sign_offs_land_in_the_audit_log_an_admin_reads(
