@@ -180,6 +180,25 @@ def test_a_control_database_from_before_the_new_columns_gains_them(
     tmp_path: Path, pack: RulePack
 ) -> None:
     control = sa.create_engine(f"sqlite:///{tmp_path / 'control.db'}")
+    try:
+        check_old_control_gains_columns(control, tmp_path, pack)
+    finally:
+        control.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_control_database_from_before_the_new_columns_gains_them(
+    pg_url: str, tmp_path: Path, pack: RulePack
+) -> None:
+    control = load.create_target_engine(pg_url)
+    try:
+        check_old_control_gains_columns(control, tmp_path, pack)
+    finally:
+        control.dispose()
+
+
+def check_old_control_gains_columns(control: sa.Engine, tmp_path: Path, pack: RulePack) -> None:
+    """Tables made without :data:`ADDED_COLUMNS` gain them, keep their rows, and take a run."""
     added = {(t.name, c) for t, c in ADDED_COLUMNS}
     old = sa.MetaData()
     for table in VALIDATION_METADATA.sorted_tables:
