@@ -2,4 +2,6 @@
 
 from cutover.cli import main
 
-main()
+# Guarded: a worker process (validation's) imports this module again without running it.
+if __name__ == "__main__":
+    main()

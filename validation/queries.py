@@ -16,7 +16,18 @@ from sqlalchemy.engine import Connection
 
 from load import models as m
 
-__all__ = ["FACT_TABLES", "by_person", "date_text", "fact_queries"]
+__all__ = [
+    "FACT_TABLES",
+    "PersonRange",
+    "by_person",
+    "date_text",
+    "fact_queries",
+    "in_range",
+    "person_ranges",
+]
+
+#: ``(from, to)``: persons from ``from`` (inclusive) to ``to`` (exclusive); ``None`` is open.
+PersonRange = tuple[str | None, str | None]
 
 #: The fact tables, in the order their rows enter a person's facts and ``facts_hash``.
 FACT_TABLES = (
@@ -39,6 +50,20 @@ def by_person(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnEleme
     return column
 
 
+def in_range(
+    conn: Connection, column: sa.ColumnElement[Any], person_range: PersonRange | None
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions keeping ``column`` within ``person_range``, compared as persons are sorted."""
+    if person_range is None:
+        return []
+    low, high = person_range
+    ordered = by_person(conn, column)
+    return [
+        *([ordered >= low] if low is not None else []),
+        *([ordered < high] if high is not None else []),
+    ]
+
+
 def date_text(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """A date column as ``YYYY-MM-DD`` text (SQLite stores dates as that text already)."""
     if conn.dialect.name == "postgresql":
@@ -47,12 +72,17 @@ def date_text(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnEleme
 
 
 def fact_queries(
-    conn: Connection, batches: Sequence[str] | None, person_ids: Sequence[str] | None
+    conn: Connection,
+    batches: Sequence[str] | None,
+    person_ids: Sequence[str] | None,
+    person_range: PersonRange | None = None,
 ) -> dict[str, sa.Select[Any]]:
     """The reader's queries, by table: persons and one per fact table, ordered by person.
 
     Each fact query selects ``person_id``, the lineage (``_source_table``, ``_source_key``),
-    then what the facts need; dates come as ISO text and flags as integers.
+    then what the facts need; dates come as ISO text and flags as integers. ``person_range``
+    keeps the persons from its first ``person_id`` (inclusive) to its second (exclusive), in
+    the order the queries sort by; ``None`` at either end leaves that end open.
     """
     p = m.Person.__table__
     persons_in: sa.Select[Any] | None = None
@@ -70,6 +100,7 @@ def fact_queries(
     )
     if persons_in is not None:
         person = person.where(p.c.person_id.in_(persons_in))
+    person = person.where(*in_range(conn, p.c.person_id, person_range))
     cm, jc, doc = m.Commitment.__table__, m.JailCredit.__table__, m.Document.__table__
     asg, seg, lp = m.Assignment.__table__, m.Segregation.__table__, m.LaborPoolAttendance.__table__
     inf, txn = m.Infraction.__table__, m.CreditTransaction.__table__
@@ -181,5 +212,26 @@ def fact_queries(
             query = query.where(table.c.document_type == "JAIL_CERT")
         if persons_in is not None:
             query = query.where(table.c.person_id.in_(persons_in))
-        out[name] = query
+        out[name] = query.where(*in_range(conn, table.c.person_id, person_range))
     return out
+
+
+def person_ranges(
+    conn: Connection, batches: Sequence[str] | None, parts: int
+) -> tuple[int, list[PersonRange]]:
+    """The persons (of ``batches``) counted, and split into ``parts`` ranges of equal size.
+
+    The ranges cover every ``person_id`` between them, in the order the fact queries sort by, so
+    each person falls in exactly one; fewer come back when there are fewer persons than parts.
+    """
+    p = m.Person.__table__
+    where = [p.c._batch.in_(list(batches))] if batches is not None else []
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(p).where(*where)).scalar_one())
+    ordered = sa.select(p.c.person_id).where(*where).order_by(by_person(conn, p.c.person_id))
+    cuts: list[str] = []
+    for i in range(1, max(1, min(parts, total))):
+        cut: str = conn.execute(ordered.offset(total * i // parts).limit(1)).scalar_one()
+        if not cuts or cut != cuts[-1]:
+            cuts.append(cut)
+    bounds: list[str | None] = [None, *cuts, None]
+    return total, [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]

@@ -38,7 +38,7 @@ from validation.facts import (
     OffenderFacts,
     SegregationFact,
 )
-from validation.queries import FACT_TABLES, fact_queries
+from validation.queries import FACT_TABLES, PersonRange, fact_queries
 from validation.streams import Days, PersonStream, open_cursor, rows_of
 
 __all__ = [
@@ -152,17 +152,19 @@ def read_offenders(
     person_ids: Sequence[str] | None = None,
     fetch_rows: int = FETCH_ROWS,
     stats: ReadStats | None = None,
+    person_range: PersonRange | None = None,
 ) -> Generator[OffenderRecord, None, None]:
     """Every person of the target (or of ``batches`` / ``person_ids``), in ``person_id`` order.
 
     One query per fact table, streamed ``fetch_rows`` at a time and merged by person.
+    ``person_range`` keeps one range of persons (:func:`validation.queries.person_ranges`).
     """
     tally = stats if stats is not None else ReadStats()
     if isinstance(source, Engine):
         with source.connect() as conn:
-            yield from _read(conn, batches, person_ids, fetch_rows, tally)
+            yield from _read(conn, batches, person_ids, fetch_rows, tally, person_range)
     else:
-        yield from _read(source, batches, person_ids, fetch_rows, tally)
+        yield from _read(source, batches, person_ids, fetch_rows, tally, person_range)
 
 
 def _read(
@@ -171,9 +173,10 @@ def _read(
     person_ids: Sequence[str] | None,
     fetch_rows: int,
     stats: ReadStats,
+    person_range: PersonRange | None = None,
 ) -> Iterator[OffenderRecord]:
     catalogue = _catalogue(conn)
-    statements = fact_queries(conn, batches, person_ids)
+    statements = fact_queries(conn, batches, person_ids, person_range)
     persons = open_cursor(conn, statements["person"], "cutover_person")
     streams: list[PersonStream] = []
     try:

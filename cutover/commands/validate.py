@@ -84,9 +84,11 @@ def _summary_table(result: ValidationResult) -> Table:
         style = "red" if s.unexplained else ""
         cells = [f"{getattr(s, n):,}" for n in names]
         table.add_row(batch, *cells, style=style)
+    over = f" (summed over {result.workers} worker processes)" if result.workers > 1 else ""
     table.caption = (
         f"{result.findings} catalogue findings; read {result.read_seconds:.1f}s, "
         f"recompute and explain {result.compute_seconds:.1f}s, write {result.write_seconds:.1f}s"
+        + over
     )
     return table
 
@@ -106,6 +108,13 @@ def register(app: typer.Typer) -> None:
         scratch: ScratchOption = False,
         pack: Annotated[str | None, typer.Option(help="Rule pack name or YAML file.")] = None,
         actor: Annotated[str | None, typer.Option(help="Who runs it (default: OS user).")] = None,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                min=1,
+                help="Worker processes (default: one per core; a small run uses one).",
+            ),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Recompute every offender from the migrated data, compare and explain; record it."""
@@ -135,6 +144,7 @@ def register(app: typer.Typer) -> None:
                     batches=batch,
                     database=_database(scratch),
                     progress=lambda n: progress.update(task, completed=n),
+                    workers=workers,
                 )
 
         if run is None:
@@ -159,6 +169,7 @@ def register(app: typer.Typer) -> None:
                             b: {k: getattr(s, k) for k in s.__slots__}
                             for b, s in sorted(result.summaries.items())
                         },
+                        "workers": result.workers,
                         "seconds": {
                             "read": result.read_seconds,
                             "compute": result.compute_seconds,

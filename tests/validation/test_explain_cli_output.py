@@ -133,6 +133,10 @@ def test_validate_prints_the_batch_summary_and_the_audit_comparison(workspace: P
     assert data["counts"]["explained"] == 1
     assert data["counts"]["matched"] == 1
     assert data["batches"]["MCIH"]["offenders"] == 2
+    assert data["workers"] == 1  # two offenders: not worth a worker process
+    refused = runner.invoke(app, ["validate", "-w", str(workspace), "--workers", "0"])
+    assert refused.exit_code == 2
+    assert "--workers" in refused.output
 
 
 def test_explain_text_shows_rules_months_and_explanations_without_names(workspace: Path) -> None:

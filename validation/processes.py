@@ -1,0 +1,52 @@
+"""What validation's worker processes need: engines opened again from URLs, errors sent home.
+
+A worker is a fresh process (spawned), so it opens its own engines from the parent's URLs; a
+database only that process can see (SQLite in memory) keeps the work in the parent. Several
+workers write the same control database: on SQLite each waits its turn for the write lock (a
+chunk's transaction is short) instead of failing at once.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+from sqlalchemy import Engine, create_engine
+
+from cutover.errors import CutoverError
+
+__all__ = ["WRITE_WAIT_SECONDS", "control_engine", "portable_error", "shareable", "url_of"]
+
+#: How long a SQLite writer waits for another's transaction before giving up.
+WRITE_WAIT_SECONDS = 120.0
+
+
+def control_engine(url: str) -> Engine:
+    """An engine for the control database at ``url``."""
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"timeout": WRITE_WAIT_SECONDS})
+    return create_engine(url)
+
+
+def url_of(engine: Engine) -> str:
+    """The URL another process opens ``engine``'s database with (password included)."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+def shareable(engine: Engine) -> bool:
+    """Whether another process can open the database ``engine`` points at."""
+    if engine.dialect.name != "sqlite":
+        return True
+    database = engine.url.database or ""
+    return database not in ("", ":memory:") and "mode=memory" not in str(engine.url)
+
+
+def portable_error(exc: BaseException) -> BaseException:
+    """``exc`` if it survives the trip to the parent process, else a CutoverError that says it.
+
+    The parent raises it as if the work had failed in the parent.
+    """
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes, this process
+    except Exception:  # noqa: BLE001 - any failure to travel means the substitute
+        return CutoverError(f"{type(exc).__name__}: {exc}")
+    return exc
