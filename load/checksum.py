@@ -9,6 +9,12 @@ exactly when they hold the same keys with the same row hashes, whichever engines
 The database does what it can: it counts the rows per batch and builds each row's text. Python
 only hashes, in one tight loop over the driver's own cursor (a server-side cursor on PostgreSQL,
 so memory stays bounded).
+
+When both sides are in one SQLite database (the staging file attached to the target), no digest
+is needed: :func:`batch_matches` joins the staged rows to the target's by key, batch and row
+hash inside the engine, and counts per batch the staged rows, the target rows, the staged rows
+with an identical target row and the keys staged more than once. The two sides hold the same
+rows exactly when the first three agree and no key is staged twice (the target's key is unique).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     cast,
     func,
     literal,
@@ -34,7 +41,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["BatchChecksum", "Checksums", "batch_checksums", "row_text"]
+__all__ = [
+    "BatchChecksum",
+    "BatchMatch",
+    "Checksums",
+    "batch_checksums",
+    "batch_matches",
+    "row_text",
+]
 
 _MOD = 1 << 128
 _SEPARATOR = "\x1f"
@@ -55,15 +69,37 @@ class BatchChecksum:
         return f"{self.checksum:032x}"
 
 
+@dataclass(frozen=True)
+class BatchMatch:
+    """One batch of a table compared row by row inside the engine (:func:`batch_matches`)."""
+
+    staged: int
+    target: int
+    #: Staged rows with a target row of the same key, batch and row hash.
+    matched: int
+    #: Keys staged more than once in the batch.
+    duplicates: int
+
+    @property
+    def same(self) -> bool:
+        return self.staged == self.target == self.matched and not self.duplicates
+
+
 @dataclass
 class Checksums:
-    """Checksums already read, per table name and batch, for a later reader to reuse.
+    """Checksums (or engine comparisons) already read, per table name and batch, to reuse.
 
     Both sides must have been read for the same wanted batches as the reuser's.
     """
 
     staged: dict[str, dict[str, BatchChecksum]] = field(default_factory=dict)
     target: dict[str, dict[str, BatchChecksum]] = field(default_factory=dict)
+    matches: dict[str, dict[str, BatchMatch]] = field(default_factory=dict)
+
+    def forget(self, table: str) -> None:
+        """Drop what was read of the target side of ``table`` (the load changed it)."""
+        self.target.pop(table, None)
+        self.matches.pop(table, None)
 
 
 def batch_checksums(
@@ -86,6 +122,55 @@ def batch_checksums(
                 query = query.where(batch.in_(sorted(chosen)))
             sums = _digest_sums(conn, str(_literal_sql(conn, query)))
     return {b: BatchChecksum(counts[b], sums.get(b, 0) % _MOD) for b in sorted(chosen)}
+
+
+def batch_matches(
+    conn: Connection,
+    table: Table,
+    staged: Table,
+    keys: tuple[str, ...],
+    wanted: Set[str] | None = None,
+) -> dict[str, BatchMatch]:
+    """Per batch, ``staged`` (an ``xf_`` table in an attached database) against ``table``.
+
+    Every batch either side holds, or those in ``wanted``. Four set-based queries: the counts
+    of each side, the join on key, batch and row hash, and the keys staged more than once.
+    """
+
+    def chosen(t: Table) -> list[ColumnElement[bool]]:
+        return [t.c._batch.in_(sorted(wanted))] if wanted is not None else []
+
+    def per_batch(query: Any) -> dict[str, int]:
+        return {str(row[0]): int(row[1]) for row in conn.execute(query)}
+
+    counts = [
+        per_batch(select(t.c._batch, func.count()).where(*chosen(t)).group_by(t.c._batch))
+        for t in (staged, table)
+    ]
+    same = and_(
+        *(table.c[k] == staged.c[k] for k in keys),
+        table.c._batch == staged.c._batch,
+        table.c._row_hash == staged.c._row_hash,
+    )
+    matched = per_batch(
+        select(staged.c._batch, func.count())
+        .select_from(staged.join(table, same))
+        .where(*chosen(staged))
+        .group_by(staged.c._batch)
+    )
+    twice = (
+        select(staged.c._batch)
+        .where(*chosen(staged))
+        .group_by(staged.c._batch, *(staged.c[k] for k in keys))
+        .having(func.count() > 1)
+        .subquery()
+    )
+    duplicates = per_batch(select(twice.c._batch, func.count()).group_by(twice.c._batch))
+    found = (counts[0], counts[1], matched, duplicates)
+    return {
+        b: BatchMatch(*(side.get(b, 0) for side in found))
+        for b in sorted(set(counts[0]) | set(counts[1]))
+    }
 
 
 def row_text(table: Table, keys: tuple[str, ...], dialect: str) -> ColumnElement[str]:

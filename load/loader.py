@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, Index, MetaData, Table, inspect, select
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from cutover.errors import LoadError
 from cutover.logs import get_logger
 from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
-from load.checksum import Checksums, batch_checksums
-from load.engine import create_target_engine, is_sqlite
+from load.checksum import Checksums, batch_checksums, batch_matches
+from load.engine import create_target_engine
 from load.migrate import current, head
-from load.reconcile import ReconciliationReport, reconcile
+from load.reconcile import ReconciliationReport, attachable, reconcile
 from load.tables import GLOBAL_BATCH, key_columns, load_order, staged_xf_tables, xf_table
 from load.transfer import STAGING_SCHEMA
 
@@ -115,7 +115,7 @@ def load_run(
     the load ends with :func:`load.reconcile.reconcile` and raises
     :class:`load.reconcile.ReconciliationMismatchError` on any difference.
     """
-    staging_attach = _attachable(staging_url, target_url)
+    staging_attach = attachable(staging_url, target_url)
     staging = create_target_engine(staging_url)
     target = create_target_engine(
         target_url, attach={STAGING_SCHEMA: staging_attach} if staging_attach else None
@@ -127,7 +127,7 @@ def load_run(
         held = {table: _distinct_batches(target, [table]) for table in xf_tables}
         todo = _batches(staging, xf_tables, held, batches)
         known = Checksums()
-        unchanged = _unchanged(staging, target, held, todo, known)
+        unchanged = _unchanged(staging, target, held, todo, known, attached=bool(staging_attach))
         results = [
             _load_batch(
                 target,
@@ -143,21 +143,13 @@ def load_run(
         report = None
         if check:
             for name in {t.table for b in results for t in b.tables if t.changed}:
-                known.target.pop(name, None)
+                known.forget(name)
             report = reconcile(staging, target, batches=todo, tables=list(xf_tables), known=known)
             report.raise_for_differences()
         return LoadResult(tuple(results), tuple(skipped), report)
     finally:
         target.dispose()
         staging.dispose()
-
-
-def _attachable(staging_url: str | URL, target_url: str | URL) -> str | None:
-    """The staging file to attach when both databases are SQLite files, else ``None``."""
-    if not (is_sqlite(staging_url) and is_sqlite(target_url)):
-        return None
-    path = make_url(staging_url).database
-    return path if path and path != ":memory:" else None
 
 
 def _require_head(target_url: str | URL) -> None:
@@ -253,11 +245,15 @@ def _unchanged(
     held: Mapping[Table, set[str]],
     todo: Sequence[str],
     known: Checksums,
+    *,
+    attached: bool,
 ) -> dict[str, dict[str, int]]:
     """Per batch, the tables whose target rows are the staged ones, with their row count.
 
     Only tables whose target holds rows of a batch to load (``held``) are read: on a first load,
-    none. Both sides' checksums are kept in ``known`` for the reconciliation.
+    none. With the staging file ``attached`` to the target, the rows are matched in the engine;
+    otherwise both sides' checksums are compared. Either is kept in ``known`` for the
+    reconciliation.
     """
     wanted = set(todo)
     plain = MetaData()
@@ -266,6 +262,15 @@ def _unchanged(
         if not batches & wanted:
             continue
         keys = key_columns(table)
+        if attached:
+            xf = xf_table(table, plain, schema=STAGING_SCHEMA)
+            with target.connect() as conn:
+                matches = batch_matches(conn, table, xf, keys, wanted)
+            known.matches[table.name] = matches
+            for batch in batches & wanted:
+                if batch in matches and matches[batch].same:
+                    found[batch][table.name] = matches[batch].staged
+            continue
         staged = batch_checksums(staging, xf_table(table, plain), keys, wanted)
         loaded = batch_checksums(target, table, keys, wanted)
         known.staged[table.name], known.target[table.name] = staged, loaded

@@ -4,7 +4,9 @@ Two views, both computed at the end of every load:
 
 - **tables**: for each target table and batch, the rows staged in ``xf_<table>`` and the rows in
   the target, and an order-independent checksum (BLAKE2b-128, summed) of each row's key columns
-  and ``_row_hash`` on both sides (:mod:`load.checksum`);
+  and ``_row_hash`` on both sides (:mod:`load.checksum`); when both are SQLite files, the staging
+  file is attached to the target and the rows are matched by key, batch and row hash inside the
+  engine instead (no digest to compute);
 - **sources**: for each legacy table and batch, the transform's accounting (``xf__accounting``):
   source rows = loaded + merged + quarantined; the quarantined count equals the source keys in
   ``xf__quarantine``; the distinct legacy keys the target's lineage points to lie between
@@ -18,17 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Group
 from rich.table import Table as RichTable
 from sqlalchemy import Engine, MetaData, Table, distinct, func, inspect, select
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from cutover.errors import ReconciliationError
-from load.checksum import BatchChecksum, Checksums, batch_checksums
-from load.engine import create_target_engine
+from load.checksum import BatchChecksum, Checksums, batch_checksums, batch_matches
+from load.engine import create_target_engine, is_sqlite
 from load.tables import key_columns, load_order, xf_table
+from load.transfer import STAGING_SCHEMA
 
 __all__ = [
     "ACCOUNTING_TABLE",
@@ -37,6 +40,7 @@ __all__ = [
     "ReconciliationReport",
     "SourceLine",
     "TableLine",
+    "attachable",
     "reconcile",
 ]
 
@@ -50,12 +54,23 @@ class TableLine:
     batch: str
     staged: int
     target: int
-    staged_checksum: str
-    target_checksum: str
+    staged_checksum: str = ""
+    target_checksum: str = ""
+    #: Compared in the engine: staged rows with an identical target row (``None``: checksums).
+    matched: int | None = None
+    #: Compared in the engine: keys staged more than once.
+    duplicates: int = 0
+
+    @property
+    def same_rows(self) -> bool:
+        """The two sides hold the same keys with the same row hashes."""
+        if self.matched is not None:
+            return self.matched == self.staged == self.target and not self.duplicates
+        return self.staged_checksum == self.target_checksum
 
     @property
     def ok(self) -> bool:
-        return self.staged == self.target and self.staged_checksum == self.target_checksum
+        return self.staged == self.target and self.same_rows
 
 
 @dataclass(frozen=True)
@@ -90,7 +105,14 @@ class ReconciliationReport:
                 found.append(
                     f"{t.table} [{t.batch}]: {t.staged} row(s) staged, {t.target} in the target"
                 )
-            elif t.staged_checksum != t.target_checksum:
+            elif t.duplicates:
+                found.append(f"{t.table} [{t.batch}]: {t.duplicates} key(s) staged more than once")
+            elif t.matched is not None and not t.same_rows:
+                found.append(
+                    f"{t.table} [{t.batch}]: {t.staged - t.matched} staged row(s) differ from "
+                    "the target's (key, batch or row hash; same row count)"
+                )
+            elif not t.same_rows:
                 found.append(f"{t.table} [{t.batch}]: key checksums differ (same row count)")
         found.extend(
             f"{s.source_table} -> {s.target_table} [{s.batch}]: {p}"
@@ -113,8 +135,11 @@ class ReconciliationReport:
                     "batch": t.batch,
                     "staged": t.staged,
                     "target": t.target,
-                    "staged_checksum": t.staged_checksum,
-                    "target_checksum": t.target_checksum,
+                    "compared": "checksums" if t.matched is None else "rows in the engine",
+                    "staged_checksum": t.staged_checksum or None,
+                    "target_checksum": t.target_checksum or None,
+                    "matched": t.matched,
+                    "duplicates": t.duplicates,
                     "ok": t.ok,
                 }
                 for t in self.tables
@@ -140,7 +165,7 @@ class ReconciliationReport:
     def render(self, *, only_problems: bool = False) -> Group:
         """Readable tables for the terminal (``rich``)."""
         tables = RichTable(title="Target tables: staged vs loaded")
-        for name in ("table", "batch", "staged", "target", "checksum", "status"):
+        for name in ("table", "batch", "staged", "target", "rows", "status"):
             tables.add_column(name, justify="right" if name in {"staged", "target"} else "left")
         for t in self.tables:
             if only_problems and t.ok:
@@ -150,7 +175,7 @@ class ReconciliationReport:
                 t.batch,
                 str(t.staged),
                 str(t.target),
-                "same" if t.staged_checksum == t.target_checksum else "DIFFERENT",
+                "same" if t.same_rows else "DIFFERENT",
                 "[green]ok[/green]" if t.ok else "[red]FAIL[/red]",
             )
         sources = RichTable(title="Legacy tables: accounting")
@@ -214,11 +239,14 @@ def reconcile(
     batches: Sequence[str] | None = None,
     tables: Iterable[Table] | None = None,
     known: Checksums | None = None,
+    compare: Literal["auto", "checksums"] = "auto",
 ) -> ReconciliationReport:
     """Compare the transform's output in ``staging`` with the ``target``, per table and batch.
 
-    ``known`` holds checksums already read for these ``batches`` (by the load, before it wrote
-    anything), to spare reading a side again; a table it lacks is read.
+    ``known`` holds checksums or comparisons already read for these ``batches`` (by the load,
+    before it wrote anything), to spare reading a side again; a table it lacks is read. With
+    ``compare="auto"``, two SQLite files are compared row by row inside the engine (the staging
+    file attached to the target); otherwise, and on other engines, by checksums.
     """
     created: list[Engine] = []
 
@@ -230,6 +258,12 @@ def reconcile(
 
     s_engine, t_engine = engine_for(staging), engine_for(target)
     try:
+        path = attachable(s_engine.url, t_engine.url) if compare == "auto" else None
+        joined = None
+        if path is not None and make_url(t_engine.url).database not in (None, "", ":memory:"):
+            # A second connection to the target: an in-memory one would be another database.
+            joined = create_target_engine(t_engine.url, attach={STAGING_SCHEMA: path})
+            created.append(joined)
         present = set(inspect(s_engine).get_table_names())
         candidates = tables if tables is not None else load_order()
         chosen = [t for t in candidates if f"xf_{t.name}" in present]
@@ -237,7 +271,9 @@ def reconcile(
         lines = [
             line
             for table in chosen
-            for line in _table_lines(s_engine, t_engine, table, wanted, known or Checksums())
+            for line in _table_lines(
+                s_engine, t_engine, joined, table, wanted, known or Checksums()
+            )
         ]
         missing = (
             []
@@ -255,10 +291,33 @@ def reconcile(
             engine.dispose()
 
 
+def attachable(staging_url: str | URL, target_url: str | URL) -> str | None:
+    """The staging file to attach when both databases are SQLite and staging is a file."""
+    if not (is_sqlite(staging_url) and is_sqlite(target_url)):
+        return None
+    path = make_url(staging_url).database
+    return path if path and path != ":memory:" else None
+
+
 def _table_lines(
-    staging: Engine, target: Engine, table: Table, wanted: set[str] | None, known: Checksums
+    staging: Engine,
+    target: Engine,
+    joined: Engine | None,
+    table: Table,
+    wanted: set[str] | None,
+    known: Checksums,
 ) -> list[TableLine]:
     keys = key_columns(table)
+    if joined is not None:
+        matches = known.matches.get(table.name)
+        if matches is None:
+            xf = xf_table(table, MetaData(), schema=STAGING_SCHEMA)
+            with joined.connect() as conn:
+                matches = batch_matches(conn, table, xf, keys, wanted)
+        return [
+            TableLine(table.name, b, m.staged, m.target, matched=m.matched, duplicates=m.duplicates)
+            for b, m in matches.items()
+        ]
     staged = known.staged.get(table.name)
     if staged is None:
         staged = batch_checksums(staging, xf_table(table, MetaData()), keys, wanted)

@@ -72,7 +72,7 @@ def _count(url: str, sql: str) -> int:
 @pytest.fixture
 def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never attach the staging file: SQLite to SQLite takes the chunked-insert path."""
-    monkeypatch.setattr(loader, "_attachable", lambda *_: None)
+    monkeypatch.setattr(loader, "attachable", lambda *_: None)
 
 
 @pytest.fixture
