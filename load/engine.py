@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-__all__ = ["create_target_engine", "is_sqlite"]
+__all__ = ["attachable", "create_target_engine", "is_sqlite"]
 
 
 def is_sqlite(url: str | URL | Engine) -> bool:
@@ -20,6 +20,14 @@ def is_sqlite(url: str | URL | Engine) -> bool:
     if isinstance(url, Engine):
         return url.dialect.name == "sqlite"
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def attachable(staging_url: str | URL, target_url: str | URL) -> str | None:
+    """The staging file a target connection can attach: both SQLite, staging a file."""
+    if not (is_sqlite(staging_url) and is_sqlite(target_url)):
+        return None
+    path = make_url(staging_url).database
+    return path if path and path != ":memory:" else None
 
 
 def create_target_engine(url: str | URL, *, attach: dict[str, str] | None = None) -> Engine:

@@ -26,10 +26,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from cutover.errors import LoadError
 from cutover.logs import get_logger
 from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
-from load.checksum import Checksums, batch_checksums, batch_matches
-from load.engine import create_target_engine
+from load.checksum import Checksums, batch_checksums
+from load.engine import attachable, create_target_engine
 from load.migrate import current, head
-from load.reconcile import ReconciliationReport, attachable, reconcile
+from load.reconcile import ReconciliationReport, reconcile, staged_matches
 from load.tables import GLOBAL_BATCH, key_columns, load_order, staged_xf_tables, xf_table
 from load.transfer import STAGING_SCHEMA
 
@@ -263,10 +263,7 @@ def _unchanged(
             continue
         keys = key_columns(table)
         if attached:
-            xf = xf_table(table, plain, schema=STAGING_SCHEMA)
-            with target.connect() as conn:
-                matches = batch_matches(conn, table, xf, keys, wanted)
-            known.matches[table.name] = matches
+            known.matches[table.name] = matches = staged_matches(target, table, wanted)
             for batch in batches & wanted:
                 if batch in matches and matches[batch].same:
                     found[batch][table.name] = matches[batch].staged

@@ -28,8 +28,8 @@ from sqlalchemy import Engine, MetaData, Table, distinct, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
 from cutover.errors import ReconciliationError
-from load.checksum import BatchChecksum, Checksums, batch_checksums, batch_matches
-from load.engine import create_target_engine, is_sqlite
+from load.checksum import BatchChecksum, BatchMatch, Checksums, batch_checksums, batch_matches
+from load.engine import attachable, create_target_engine
 from load.tables import key_columns, load_order, xf_table
 from load.transfer import STAGING_SCHEMA
 
@@ -40,8 +40,8 @@ __all__ = [
     "ReconciliationReport",
     "SourceLine",
     "TableLine",
-    "attachable",
     "reconcile",
+    "staged_matches",
 ]
 
 ACCOUNTING_TABLE = "xf__accounting"
@@ -291,12 +291,12 @@ def reconcile(
             engine.dispose()
 
 
-def attachable(staging_url: str | URL, target_url: str | URL) -> str | None:
-    """The staging file to attach when both databases are SQLite and staging is a file."""
-    if not (is_sqlite(staging_url) and is_sqlite(target_url)):
-        return None
-    path = make_url(staging_url).database
-    return path if path and path != ":memory:" else None
+def staged_matches(engine: Engine, table: Table, wanted: set[str] | None) -> dict[str, BatchMatch]:
+    """:func:`load.checksum.batch_matches` of ``table``, on a target engine with the staging
+    file attached as :data:`load.transfer.STAGING_SCHEMA`."""
+    xf = xf_table(table, MetaData(), schema=STAGING_SCHEMA)
+    with engine.connect() as conn:
+        return batch_matches(conn, table, xf, key_columns(table), wanted)
 
 
 def _table_lines(
@@ -309,11 +309,7 @@ def _table_lines(
 ) -> list[TableLine]:
     keys = key_columns(table)
     if joined is not None:
-        matches = known.matches.get(table.name)
-        if matches is None:
-            xf = xf_table(table, MetaData(), schema=STAGING_SCHEMA)
-            with joined.connect() as conn:
-                matches = batch_matches(conn, table, xf, keys, wanted)
+        matches = known.matches.get(table.name) or staged_matches(joined, table, wanted)
         return [
             TableLine(table.name, b, m.staged, m.target, matched=m.matched, duplicates=m.duplicates)
             for b, m in matches.items()

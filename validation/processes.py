@@ -1,30 +1,20 @@
 """What validation's worker processes need: engines opened again from URLs, errors sent home.
 
-A worker is a fresh process (spawned), so it opens its own engines from the parent's URLs; a
-database only that process can see (SQLite in memory) keeps the work in the parent. Several
-workers write the same control database: on SQLite each waits its turn for the write lock (a
-chunk's transaction is short) instead of failing at once.
+A worker is a fresh process (spawned), so it opens its own engines from the parent's URLs
+(the control database through :func:`cutover.control.store.control_engine`, whose SQLite
+writers wait their turn); a database only that process can see (SQLite in memory) keeps the
+work in the parent.
 """
 
 from __future__ import annotations
 
 import pickle
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from cutover.errors import CutoverError
 
-__all__ = ["WRITE_WAIT_SECONDS", "control_engine", "portable_error", "shareable", "url_of"]
-
-#: How long a SQLite writer waits for another's transaction before giving up.
-WRITE_WAIT_SECONDS = 120.0
-
-
-def control_engine(url: str) -> Engine:
-    """An engine for the control database at ``url``."""
-    if url.startswith("sqlite"):
-        return create_engine(url, connect_args={"timeout": WRITE_WAIT_SECONDS})
-    return create_engine(url)
+__all__ = ["portable_error", "shareable", "url_of"]
 
 
 def url_of(engine: Engine) -> str:

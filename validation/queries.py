@@ -217,21 +217,27 @@ def fact_queries(
 
 
 def person_ranges(
-    conn: Connection, batches: Sequence[str] | None, parts: int
-) -> tuple[int, list[PersonRange]]:
-    """The persons (of ``batches``) counted, and split into ``parts`` ranges of equal size.
+    conn: Connection, batches: Sequence[str] | None, parts: int, min_persons: int = 1
+) -> list[PersonRange]:
+    """The persons (of ``batches``) split into at most ``parts`` ranges of equal size.
 
+    No range holds fewer than ``min_persons`` persons, so a small population is one open range.
     The ranges cover every ``person_id`` between them, in the order the fact queries sort by, so
-    each person falls in exactly one; fewer come back when there are fewer persons than parts.
+    each person falls in exactly one. The cut points come from one numbered read of the keys.
     """
     p = m.Person.__table__
     where = [p.c._batch.in_(list(batches))] if batches is not None else []
     total = int(conn.execute(sa.select(sa.func.count()).select_from(p).where(*where)).scalar_one())
-    ordered = sa.select(p.c.person_id).where(*where).order_by(by_person(conn, p.c.person_id))
-    cuts: list[str] = []
-    for i in range(1, max(1, min(parts, total))):
-        cut: str = conn.execute(ordered.offset(total * i // parts).limit(1)).scalar_one()
-        if not cuts or cut != cuts[-1]:
-            cuts.append(cut)
-    bounds: list[str | None] = [None, *cuts, None]
-    return total, [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+    parts = min(parts, total // max(1, min_persons))
+    if parts < 2:
+        return [(None, None)]
+    order = sa.func.row_number().over(order_by=by_person(conn, p.c.person_id))
+    numbered = sa.select(p.c.person_id, order.label("n")).where(*where).subquery()
+    firsts = [total * i // parts + 1 for i in range(1, parts)]
+    cuts: list[str | None] = list(
+        conn.execute(
+            sa.select(numbered.c.person_id).where(numbered.c.n.in_(firsts)).order_by(numbered.c.n)
+        ).scalars()
+    )
+    bounds = [None, *cuts, None]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
 
+from cutover.control.store import control_engine
 from cutover.errors import CutoverError
 from cutover.logs import configure_logging, get_logger
 from cutover.settings import Settings
@@ -28,7 +29,7 @@ from load.engine import create_target_engine
 from validation.explain import MS_REL_DT, Comparison, explain
 from validation.explain_report import explain_document
 from validation.findings import ScreenPolicy, catalogue_findings, load_screen_policy
-from validation.processes import control_engine, portable_error, shareable, url_of
+from validation.processes import portable_error, shareable, url_of
 from validation.queries import PersonRange, person_ranges
 from validation.reader import OffenderRecord, ReadStats, read_offenders, resolve_person
 from validation.rulepack import RulePack, load_pack
@@ -126,10 +127,8 @@ def engines_for(
 ) -> ValidationEngines:
     """Engines of a workspace: the target (or the dry run's scratch database) and the control."""
     url = (settings.target if database == "target" else settings.scratch).url.get_secret_value()
-    control_url = settings.control.url.get_secret_value()
-    if control_url.startswith("sqlite:///") and ":memory:" not in control_url:
-        Path(control_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return ValidationEngines(create_target_engine(url), control_engine(control_url))
+    control = control_engine(settings.control.url.get_secret_value())
+    return ValidationEngines(create_target_engine(url), control)
 
 
 def comparison_rows(
@@ -330,9 +329,7 @@ def _ranges(engines: ValidationEngines, plan: _Plan) -> list[PersonRange]:
     if plan.workers < 2 or not (shareable(engines.target) and shareable(engines.control)):
         return []
     with engines.target.connect() as conn:
-        persons = person_ranges(conn, plan.batches, 1)[0]
-        parts = min(plan.workers, persons // plan.min_persons_per_worker)
-        ranges = person_ranges(conn, plan.batches, parts)[1] if parts > 1 else []
+        ranges = person_ranges(conn, plan.batches, plan.workers, plan.min_persons_per_worker)
     return ranges if len(ranges) > 1 else []
 
 

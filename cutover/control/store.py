@@ -146,14 +146,24 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cursor.close()
 
 
-def open_control(settings: Settings) -> Engine:
-    """An engine on the control database with the security tables in place."""
-    url = settings.control.url.get_secret_value()
+def control_engine(url: str) -> Engine:
+    """An engine on the control database at ``url``, its folder made for a SQLite file.
+
+    On SQLite a writer waits for another's transaction (``busy_timeout``) instead of failing at
+    once: several processes (validation's workers, the dashboard) write the same file.
+    """
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def open_control(settings: Settings) -> Engine:
+    """An engine on the control database with the security tables in place."""
+    url = settings.control.url.get_secret_value()
+    engine = control_engine(url)
     try:
         ensure_schema(engine)
     except SQLAlchemyError as exc:

@@ -7,9 +7,11 @@ found as a namespace package ``validation`` before the real one; the repository 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 if sys.path[:1] != [_ROOT]:
@@ -17,6 +19,7 @@ if sys.path[:1] != [_ROOT]:
 if getattr(sys.modules.get("validation"), "__file__", "") is None:
     del sys.modules["validation"]
 
+import load  # noqa: E402
 from validation import RulePack, load_pack  # noqa: E402
 
 
@@ -24,3 +27,12 @@ from validation import RulePack, load_pack  # noqa: E402
 def pack() -> RulePack:
     """The built-in Maryland pack."""
     return load_pack("md_diminution")
+
+
+@pytest.fixture
+def pg_target(pg_url: str) -> Iterator[sa.Engine]:
+    """An engine on a fresh PostgreSQL database migrated to the target schema."""
+    load.upgrade(pg_url)
+    engine = load.create_target_engine(pg_url)
+    yield engine
+    engine.dispose()

@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from diminution_builders import baseline, edit_ledger, post_clean, random_offender
 from target_builders import new_target, write_offenders
 
-import load
 from validation import OffenderFacts, RulePack, ValidationEngines, validate_run
 from validation.queries import person_ranges
 from validation.reader import read_offenders
@@ -77,15 +76,21 @@ def stored(control: sa.Engine, run_id: str) -> tuple[list[tuple], list[tuple], l
 
 def test_person_ranges_put_every_person_in_exactly_one_range(engines: ValidationEngines) -> None:
     with engines.target.connect() as conn:
-        total, ranges = person_ranges(conn, None, 4)
-        in_batches, _ = person_ranges(conn, ["ECI"], 2)
-    assert (total, len(ranges), in_batches) == (45, 4, 15)
+        ranges = person_ranges(conn, None, 4)
+        in_batch = person_ranges(conn, ["ECI"], 4, min_persons=5)
+        too_few = person_ranges(conn, None, 4, min_persons=23)
+    assert (len(ranges), len(in_batch), too_few) == (4, 3, [(None, None)])
     assert ranges[0][0] is None
     assert ranges[-1][1] is None
     assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
     seen = [[r.person_id for r in read_offenders(engines.target, person_range=r)] for r in ranges]
     assert sorted(p for part in seen for p in part) == [f"P{n:03d}" for n in range(45)]
     assert sorted(len(part) for part in seen) == [11, 11, 11, 12]
+    eci = [
+        [r.person_id for r in read_offenders(engines.target, batches=["ECI"], person_range=r)]
+        for r in in_batch
+    ]
+    assert [len(part) for part in eci] == [5, 5, 5]
 
 
 def test_workers_record_what_one_process_records(
@@ -146,16 +151,11 @@ def test_a_failing_worker_fails_the_run_with_its_own_error(
 
 @pytest.mark.postgres
 def test_workers_on_postgresql_record_what_one_process_records(
-    pg_url: str, engines: ValidationEngines, pack: RulePack
+    pg_target: sa.Engine, engines: ValidationEngines, pack: RulePack
 ) -> None:
-    load.upgrade(pg_url)
-    target = load.create_target_engine(pg_url)
-    try:
-        write_offenders(target, population(pack))
-        on_pg = ValidationEngines(target, target)
-        split = validate_run(on_pg, "pg-split", pack=pack, workers=2, min_persons_per_worker=10)
-        validate_run(engines, "sqlite-one", pack=pack, workers=1)
-        assert split.workers == 2
-        assert stored(target, "pg-split") == stored(engines.control, "sqlite-one")
-    finally:
-        target.dispose()
+    write_offenders(pg_target, population(pack))
+    on_pg = ValidationEngines(pg_target, pg_target)
+    split = validate_run(on_pg, "pg-split", pack=pack, workers=2, min_persons_per_worker=10)
+    validate_run(engines, "sqlite-one", pack=pack, workers=1)
+    assert split.workers == 2
+    assert stored(pg_target, "pg-split") == stored(engines.control, "sqlite-one")

@@ -233,20 +233,15 @@ def check_old_control_gains_columns(control: sa.Engine, tmp_path: Path, pack: Ru
 
 @pytest.mark.postgres
 def test_postgresql_control_and_target_hold_the_same_results(
-    pg_url: str, engines: ValidationEngines, pack: RulePack
+    pg_target: sa.Engine, engines: ValidationEngines, pack: RulePack
 ) -> None:
-    load.upgrade(pg_url)
-    target = load.create_target_engine(pg_url)
-    try:
-        write_offenders(target, population(pack))
-        on_pg = ValidationEngines(target, target)
-        validate_run(on_pg, "run-pg", pack=pack)
-        validate_run(on_pg, "run-pg", pack=pack)
-        validate_run(engines, "run-pg", pack=pack)
-        assert read_offenders_of_run(target, "run-pg") == read_offenders_of_run(
-            engines.control, "run-pg"
-        )
-        assert read_explanations(target, "run-pg") == read_explanations(engines.control, "run-pg")
-        assert read_summary(target, "run-pg") == read_summary(engines.control, "run-pg")
-    finally:
-        target.dispose()
+    write_offenders(pg_target, population(pack))
+    on_pg = ValidationEngines(pg_target, pg_target)
+    validate_run(on_pg, "run-pg", pack=pack)
+    validate_run(on_pg, "run-pg", pack=pack)
+    validate_run(engines, "run-pg", pack=pack)
+    assert read_offenders_of_run(pg_target, "run-pg") == read_offenders_of_run(
+        engines.control, "run-pg"
+    )
+    assert read_explanations(pg_target, "run-pg") == read_explanations(engines.control, "run-pg")
+    assert read_summary(pg_target, "run-pg") == read_summary(engines.control, "run-pg")
