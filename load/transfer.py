@@ -6,8 +6,12 @@ bulk insert), or a temporary incoming table the loader compares with the target 
 
 - SQLite to SQLite: the staging file is attached to the target connection and the batch is
   copied by one ``INSERT ... SELECT`` (no row ever passes through Python);
-- any staging to PostgreSQL: rows are read with the staging driver's own cursor, as the driver
-  returns them, and written with ``COPY ... FROM STDIN``;
+- PostgreSQL to PostgreSQL: ``COPY (SELECT ...) TO STDOUT`` on staging feeds ``COPY ... FROM
+  STDIN`` on the target in PostgreSQL's binary format, block by block, so no value is parsed or
+  built in Python (the ``xf_`` tables have the target's column types by construction; a type
+  that differed would fail the copy, never convert silently);
+- any other staging to PostgreSQL: rows are read with the staging driver's own cursor, as the
+  driver returns them, and written with ``COPY ... FROM STDIN``;
 - anything else: rows are streamed in chunks into multi-row inserts.
 """
 
@@ -46,7 +50,10 @@ def copy_batch(
         statement = insert(dest).from_select(names, query)
         result = target.execute(statement, execution_options={"preserve_rowcount": True})
         return int(result.rowcount)
-    if target.dialect.name == "postgresql" and target.dialect.driver == "psycopg":
+    if _is_psycopg(target.dialect) and _is_psycopg(staging.dialect):
+        with staging.connect() as source:
+            return _copy_between(source, target, query, dest.name, names)
+    if _is_psycopg(target.dialect):
         with staging.connect() as source, closing(_raw_rows(source, query, chunk_rows)) as rows:
             return _copy(target, dest.name, names, rows)
     total = 0
@@ -56,6 +63,33 @@ def copy_batch(
             target.execute(insert(dest), [row._asdict() for row in part])
             total += len(part)
     return total
+
+
+def _is_psycopg(dialect: Any) -> bool:
+    return bool(dialect.name == "postgresql" and dialect.driver == "psycopg")
+
+
+def _copy_between(
+    source: Connection, target: Connection, query: Select[Any], table: str, names: list[str]
+) -> int:
+    """Stream ``query``'s rows from a PostgreSQL staging into ``table`` on a PostgreSQL target
+    as binary ``COPY`` data; return how many rows the target took."""
+    text = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))
+    out = sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(sql.SQL(text))
+    into = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(n) for n in names)
+    )
+    raw_source: Any = source.connection.driver_connection
+    raw_target: Any = target.connection.driver_connection
+    with (
+        raw_source.cursor() as reading,
+        reading.copy(out) as copied,
+        raw_target.cursor() as writing,
+    ):
+        with writing.copy(into) as copy:
+            for block in copied:
+                copy.write(block)
+        return int(writing.rowcount)
 
 
 def _raw_rows(

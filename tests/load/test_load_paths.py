@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from conftest import Dataset, build_dataset, snapshot, write_staging
 
 from cutover.errors import LoadError
-from load import loader, migrate
+from load import loader, migrate, transfer
 from load.loader import LoadResult, load_run
 from load.reconcile import reconcile
 
@@ -151,6 +151,25 @@ def test_postgresql_staging_into_postgresql_target_gives_the_same_target(
     load_run(pg_staging_url, pg_url, chunk_rows=4)
     assert snapshot(pg_url) == newer
     assert load_run(pg_staging_url, pg_url).changed == 0
+
+
+@pytest.mark.postgres
+def test_postgresql_to_postgresql_moves_binary_copy_data_not_rows(
+    pg_staging_url: str, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_rows(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("rows were read into Python")
+
+    monkeypatch.setattr(transfer, "_raw_rows", no_rows)
+    migrate.upgrade(pg_url)
+    ds = build_dataset()
+    write_staging(pg_staging_url, ds)
+    result = load_run(pg_staging_url, pg_url)
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    assert sum(t.inserted for b in result.batches for t in b.tables) == sum(
+        len(rows) for rows in ds.tables.values()
+    )
 
 
 def test_new_batch_takes_over_keys_the_target_holds_under_another_batch(
