@@ -5,7 +5,8 @@ Table by table, parents first, each table takes one of three paths:
 - **unchanged**: the loader found the target's rows of the batch equal to the staged ones (same
   count and key checksum, :mod:`load.checksum`): nothing is read or written;
 - **bulk**: the target holds no row of the batch yet (the first load): the batch's ``xf_`` rows
-  go straight into the table in one insert (:mod:`load.transfer`). Should the database refuse a
+  go straight into the table in one insert (:mod:`load.transfer`), their foreign keys checked
+  once for the batch (:mod:`load.constraints`). Should the database refuse a
   row (a key the target holds under another batch, a duplicate key, a broken check or foreign
   key) the insert is undone to a savepoint and the table takes the next path, which moves keys
   between batches and names every other cause;
@@ -46,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from cutover.errors import LoadError
+from load.constraints import UnmatchedForeignKeyError, foreign_keys_checked_per_batch
 from load.tables import key_columns, xf_table
 from load.transfer import copy_batch
 
@@ -181,11 +183,13 @@ def _bulk_insert(
 
     Returns the rows inserted, or ``None`` when the database refused a row: the insert is then
     undone to its savepoint and the caller takes the compare path, which finds the cause.
+    Foreign keys are checked once for the batch (:mod:`load.constraints`).
     """
     savepoint = conn.begin_nested()
     try:
-        inserted = copy_batch(conn, table, xf, batch, staging=staging, chunk_rows=chunk_rows)
-    except (DBAPIError, psycopg.Error):
+        with foreign_keys_checked_per_batch(conn, table.name, batch):
+            inserted = copy_batch(conn, table, xf, batch, staging=staging, chunk_rows=chunk_rows)
+    except (DBAPIError, psycopg.Error, UnmatchedForeignKeyError):
         savepoint.rollback()
         return None
     savepoint.commit()

@@ -27,6 +27,7 @@ from cutover.errors import LoadError
 from cutover.logs import get_logger
 from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
 from load.checksum import Checksums, batch_checksums
+from load.constraints import validate_foreign_keys
 from load.engine import attachable, create_target_engine
 from load.migrate import current, head
 from load.reconcile import ReconciliationReport, reconcile, staged_matches
@@ -128,18 +129,23 @@ def load_run(
         todo = _batches(staging, xf_tables, held, batches)
         known = Checksums()
         unchanged = _unchanged(staging, target, held, todo, known, attached=bool(staging_attach))
-        results = [
-            _load_batch(
-                target,
-                None if staging_attach else staging,
-                xf_tables,
-                batch,
-                unchanged=unchanged.get(batch, {}),
-                chunk_rows=chunk_rows,
-                on_progress=on_progress,
-            )
-            for batch in todo
-        ]
+        try:
+            results = [
+                _load_batch(
+                    target,
+                    None if staging_attach else staging,
+                    xf_tables,
+                    batch,
+                    unchanged=unchanged.get(batch, {}),
+                    chunk_rows=chunk_rows,
+                    on_progress=on_progress,
+                )
+                for batch in todo
+            ]
+        finally:
+            # The batches that committed checked their rows' foreign keys; have the engine
+            # mark those constraints valid over the whole table again, even after a failure.
+            validate_foreign_keys(target, [t.name for t in xf_tables])
         report = None
         if check:
             for name in {t.table for b in results for t in b.tables if t.changed}:
