@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from transform import expressions as ex
 from transform import sqlfuncs as sf
 from transform.problems import Problems, suggest
-from transform.project import MappingProject
+from transform.project import CrosswalkDef, MappingProject
 from transform.schema import OutputTables, StagedSchema, staged_name
 
 __all__ = [
@@ -92,6 +92,31 @@ def _const_type(value: Any) -> EType:
     if isinstance(value, dt.date):
         return EType.DATE
     return EType.TEXT
+
+
+#: A global crosswalk with no effective dates and at most this many entries is looked up by a
+#: ``CASE`` over its codes, written into the statement: a handful of comparisons per row instead
+#: of a correlated subquery (at 10,000 offenders, 3.1 s of the ledger's 1.37 million lookups).
+INLINE_CROSSWALK_ENTRIES = 32
+
+
+def _inline_lookup(
+    xw_def: CrosswalkDef, column: str, code: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """The crosswalk's ``column`` (canonical, rate or canonical_rate) for ``code``, as a CASE
+    over its entries; NULL for a code it does not have, as the subquery would give."""
+    whens: list[tuple[Any, Any]] = []
+    for entry in xw_def.entries:
+        if column == "canonical":
+            value: Any = entry.canonical
+        elif column == "rate":
+            value = entry.rate
+        else:
+            value = xw_def.spec.canonical.get(entry.canonical, {}).get("rate")
+        whens.append((entry.code, sa.null() if value is None else sa.literal(value)))
+    if not whens:
+        return sa.null()
+    return sa.case(*whens, value=code, else_=sa.null())
 
 
 @dataclass(frozen=True)
@@ -502,7 +527,15 @@ class ExprCompiler:
             else []
         )
 
+        inline = (
+            not xw_def.spec.per_institution
+            and not dated
+            and len(xw_def.entries) <= INLINE_CROSSWALK_ENTRIES
+        )
+
         def lookup(col: ColumnElement[Any]) -> ColumnElement[Any]:
+            if inline:
+                return _inline_lookup(xw_def, str(col.key), code.sql)
             return sa.select(col).where(*conds).order_by(*order).limit(1).scalar_subquery()
 
         found = lookup(xw.c.canonical)
