@@ -97,10 +97,14 @@ def account_table(
             ),
         )
     else:
-        source = _counts(conn, sa.select(work.c._batch, sa.func.count()).group_by(work.c._batch))
-        merged = _counts(
-            conn, sa.select(work.c._batch, sa.func.sum(work.c._merged)).group_by(work.c._batch)
+        # Kept and merged rows per batch in one pass over the working table.
+        source, merged = Counter[str](), Counter[str]()
+        per_batch = sa.select(work.c._batch, sa.func.count(), sa.func.sum(work.c._merged)).group_by(
+            work.c._batch
         )
+        found: Any = conn.execute(per_batch)
+        for batch, kept_rows, merged_rows in found:
+            source[str(batch)], merged[str(batch)] = int(kept_rows), int(merged_rows or 0)
         loaded = _counts(conn, sa.select(xf.c._batch, sa.func.count()).group_by(xf.c._batch))
     quarantined = _counts(
         conn,

@@ -36,7 +36,7 @@ from transform.duplicates import run_duplicates
 from transform.hashing import HASH_EXCLUDED, sql_row_hash
 from transform.plan import PostCheck, TablePlan
 from transform.project import MappingProject
-from transform.worktables import passed, result_table, work_table
+from transform.worktables import flag_columns, flagged_table, passed, result_table, work_table
 
 __all__ = [
     "TableResult",
@@ -106,6 +106,7 @@ def run_transform(
             _index_probes(conn, compiled, plan)
             work_table(plan).drop(conn)
             result_table(plan).drop(conn, checkfirst=True)
+            flagged_table(plan).drop(conn, checkfirst=True)
         table_result = TableResult(
             plan.name, account, disagreements, time.perf_counter() - started, python_seconds
         )
@@ -177,9 +178,26 @@ def _fill(
     _post_checks(conn, compiled, plan, work)
     python_seconds = _python_pass(conn, plan, work, res, chunk_rows) if plan.fn_columns else 0.0
     _insert_xf(conn, compiled, plan, work, res)
-    _quarantine(conn, compiled, plan, work, res, run_id)
-    _repairs(conn, compiled, plan, work, res, run_id)
+    flagged = _flagged(conn, plan, work)
+    _quarantine(conn, compiled, plan, work, res, flagged, run_id)
+    _repairs(conn, compiled, plan, work, res, flagged, run_id)
     return python_seconds
+
+
+def _flagged(conn: sa.Connection, plan: TablePlan, work: sa.Table) -> sa.ColumnElement[bool]:
+    """A condition on the working table: the row has a flag set. The positions are gathered
+    once (see :func:`transform.worktables.flagged_table`)."""
+    flags = flag_columns(work, plan)
+    if not flags:
+        return sa.false()
+    flagged = flagged_table(plan)
+    flagged.drop(conn, checkfirst=True)
+    flagged.create(conn)
+    rows = sa.select(work.c._pos).where(sa.or_(*[f == 1 for f in flags]))
+    conn.execute(flagged.insert().from_select(["_pos"], rows))
+    # IN, not a join: the engine walks the few positions through the index on work._pos
+    # (with a join, SQLite may scan the working table and probe the positions instead).
+    return work.c._pos.in_(sa.select(flagged.c._pos))
 
 
 def _deferred(plan: TablePlan, check: Check | Repair) -> bool:
@@ -222,6 +240,7 @@ def _repairs(
     plan: TablePlan,
     work: sa.Table,
     res: sa.Table,
+    flagged: sa.ColumnElement[bool],
     run_id: str,
 ) -> None:
     """Record each cell set to NULL by ``on_invalid: null`` in a row that was written."""
@@ -242,7 +261,7 @@ def _repairs(
                 sa.literal(repair.message),
             )
             .select_from(written)
-            .where(work.c[f"r_{i}"] == 1, ok)
+            .where(flagged, work.c[f"r_{i}"] == 1, ok)
         )
         conn.execute(table.insert().from_select(names, sel))
 
@@ -250,9 +269,14 @@ def _repairs(
 def _post_checks(
     conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table
 ) -> None:
-    """Checks on the computed values, run on the working table (each value computed once)."""
+    """Checks on the computed values, run on the working table (each value computed once).
+
+    Every check but an orphan check against this table's own rows is independent of the
+    others: they are decided together, by one UPDATE (one pass over the working table)."""
     xf = compiled.xf_tables[plan.name]
     index = {c.name: i for i, c in enumerate(xf.columns)}
+    together: dict[str, Any] = {}
+    hits: list[sa.ColumnElement[bool]] = []
     for k, check in enumerate(plan.post_checks):
         values = [work.c[f"c_{index[c]}"] for c in check.columns]
         if check.rule == "missing_value":
@@ -271,13 +295,21 @@ def _post_checks(
             match = _parent_match(plan, work, index, check, k, values)
             failed = sa.and_(*[v.is_not(None) for v in values], sa.not_(match))
         shown = sa.cast(values[0], sa.Text) if len(values) == 1 else sa.literal("composite")
-        flag = work.update().where(work.c[f"p_{k}"] == 0, failed)
-        flag = flag.values({f"p_{k}": 1, f"pv_{k}": shown})
-        # A row whose parent is in the same table and was just set aside is an orphan too:
-        # repeat until no new row is flagged (a chain D -> C -> missing Z flags C, then D).
-        flagged = conn.execute(flag).rowcount
-        while flagged > 0 and check.rule == "orphan" and check.parent is None:
-            flagged = conn.execute(flag).rowcount
+        flag, text = work.c[f"p_{k}"], work.c[f"pv_{k}"]
+        if check.rule == "orphan" and check.parent is None:
+            # A row whose parent is in the same table and was just set aside is an orphan too:
+            # repeat until no new row is flagged (a chain D -> C -> missing Z flags C, then D).
+            again = work.update().where(flag == 0, failed).values({flag.name: 1, text.name: shown})
+            flagged = conn.execute(again).rowcount
+            while flagged > 0:
+                flagged = conn.execute(again).rowcount
+            continue
+        hit = sa.and_(flag == 0, failed)
+        together[flag.name] = sa.case((hit, 1), else_=flag)
+        together[text.name] = sa.case((hit, shown), else_=text)
+        hits.append(hit)
+    if hits:
+        conn.execute(work.update().where(sa.or_(*hits)).values(together))
 
 
 def _parent_match(
@@ -416,6 +448,7 @@ def _quarantine(
     plan: TablePlan,
     work: sa.Table,
     res: sa.Table,
+    flagged: sa.ColumnElement[bool],
     run_id: str,
 ) -> None:
     q = compiled.outputs.quarantine
@@ -434,7 +467,7 @@ def _quarantine(
             sa.literal(check.column),
             work.c[f"v_{i}"],
             sa.literal(check.message),
-        ).where(work.c[f"q_{i}"] == 1, work.c._merged == 0)
+        ).where(flagged, work.c[f"q_{i}"] == 1, work.c._merged == 0)
         conn.execute(q.insert().from_select(names, sel))
     for k, post in enumerate(plan.post_checks):
         sel = sa.select(
@@ -443,7 +476,7 @@ def _quarantine(
             sa.literal("+".join(post.columns)),
             work.c[f"pv_{k}"],
             sa.literal(post.message),
-        ).where(work.c[f"p_{k}"] == 1, work.c._merged == 0)
+        ).where(flagged, work.c[f"p_{k}"] == 1, work.c._merged == 0)
         conn.execute(q.insert().from_select(names, sel))
     if plan.fn_columns:
         sel = (

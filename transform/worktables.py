@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from transform.checker import CompiledProject
     from transform.plan import TablePlan
 
-__all__ = ["passed", "result_table", "work_table"]
+__all__ = ["flag_columns", "flagged_table", "passed", "result_table", "work_table"]
 
 
 def work_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.Table:
@@ -67,6 +67,25 @@ def result_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa
         xf = compiled.xf_tables[plan.name]
         cols += [sa.Column(f"f_{i}", xf.c[fn.column].type) for i, fn in enumerate(plan.fn_columns)]
     return sa.Table(f"xf__work_{plan.name}_res", sa.MetaData(), *cols)
+
+
+def flagged_table(plan: TablePlan) -> sa.Table:
+    """``xf__work_<table>_flagged``: the positions of the working rows with any check or repair
+    flag set, gathered by one scan so that each quarantine and repair record is read from them
+    by index instead of by a scan of the whole working table per rule."""
+    return sa.Table(
+        f"xf__work_{plan.name}_flagged",
+        sa.MetaData(),
+        sa.Column("_pos", sa.BigInteger, primary_key=True, autoincrement=False),
+    )
+
+
+def flag_columns(work: sa.Table, plan: TablePlan) -> list[sa.Column[Any]]:
+    """Every flag column of the working table: checks, post-checks and repairs."""
+    names = [f"q_{i}" for i in range(len(plan.checks))]
+    names += [f"p_{k}" for k in range(len(plan.post_checks))]
+    names += [f"r_{i}" for i in range(len(plan.repairs))]
+    return [work.c[n] for n in names]
 
 
 def passed(work: sa.Table, plan: TablePlan) -> sa.ColumnElement[bool]:

@@ -77,7 +77,7 @@ def test_inline_lookup_matches_the_subquery(
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO xf__work_out"):
+        if statement.startswith("INSERT INTO xf__work_out ("):
             statements.append(statement)
 
     sa.event.listen(staging, "before_cursor_execute", seen)
