@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from test_transform_goldens import COLUMNS, PROJECT, XW_ENTRIES
-from transform_helpers import lineage_columns, rows, stage
+from transform_helpers import rows, run_one_mapping, stage
 
-from transform import compiler, load_project, run_transform
+from transform import compiler
 
 ENTRIES = """    entries:
       - {code: PNT1, canonical: PAINTER, rate: 12}
@@ -22,31 +22,21 @@ INPUT = [
     ("001", "PNT1", "", "S1", "", 1),
     ("002", "COOK", "", "S1", "", 1),
     ("003", "MOP", "", "S1", "", 1),
-    ("004", "XXXX", "", "S1", "", 1),
+    ("004", "ZZ9", "", "S1", "", 1),
     ("005", "", "", "S1", "", 1),
     ("006", "pnt1", "", "S1", "", 1),
 ]
 
 
 def _run(staging: sa.Engine, folder: Path, value: str, policy: str, kind: type) -> dict[str, Any]:
-    folder.mkdir()
-    (folder / "project.yaml").write_text(PROJECT, encoding="utf-8")
     text = (
         "tables:\n  out:\n    from: SRC\n    batch: {code: INST}\n    columns:\n"
         "      id: {text: ID}\n"
         f"      value: {{crosswalk: task, code: {{code: A}}, value: {value}}}\n"
     )
     text += XW_ENTRIES.format(per_inst="false", policy=policy, body=ENTRIES)
-    (folder / "out.yaml").write_text(text, encoding="utf-8")
-    target = sa.MetaData()
-    sa.Table(
-        "out",
-        target,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("value", kind),
-        *lineage_columns(),
-    )
-    run_transform(load_project(folder), staging, target, "xw-run")
+    columns = [sa.Column("id", sa.Text, primary_key=True), sa.Column("value", kind)]
+    run_one_mapping(staging, folder, PROJECT, text, columns, "xw-run")
     return {
         "xf": [(r["id"], r["value"]) for r in rows(staging, "xf_out", "id")],
         "quarantine": [
@@ -88,7 +78,7 @@ def test_inline_lookup_matches_the_subquery(
     assert inline == looked_up
     # The first run looked the codes up in the statement itself, the second in the table.
     assert ["xf__crosswalk" in s for s in statements] == [False, True]
-    # Spelled out: XXXX is unknown; a blank code is no code (NULL), not an unknown one; code:
+    # Spelled out: ZZ9 is unknown; a blank code is no code (NULL), not an unknown one; code:
     # upper-cases, so pnt1 is PNT1.
-    assert inline["quarantine"] == [("004", "unmapped_code", "XXXX")]
+    assert inline["quarantine"] == [("004", "unmapped_code", "ZZ9")]
     assert [k for k, _v in inline["xf"]] == ["001", "002", "003", "005", "006"]

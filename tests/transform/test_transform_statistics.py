@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from test_transform_goldens import COLUMNS, PROJECT
-from transform_helpers import lineage_columns, stage
-
-from transform import load_project, run_transform
+from transform_helpers import run_one_mapping, stage
 
 MAPPING = """\
 tables:
@@ -28,25 +26,11 @@ tables:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("staging", ["postgresql"], indirect=True)
-def test_transformed_and_working_tables_are_analyzed(
-    staging: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_transformed_and_working_tables_are_analyzed(staging: sa.Engine, tmp_path: Path) -> None:
     rows: list[tuple[Any, ...]] = [
         (f"{i:03d}", f"{i - 1:03d}" if i > 1 else "", "", "S1", "", 1) for i in range(1, 301)
     ]
     stage(staging, "g", "SRC", COLUMNS, rows, key=["ID"])
-    folder = tmp_path / "mappings"
-    folder.mkdir()
-    (folder / "project.yaml").write_text(PROJECT, encoding="utf-8")
-    (folder / "out.yaml").write_text(MAPPING, encoding="utf-8")
-    target = sa.MetaData()
-    sa.Table(
-        "out",
-        target,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("parent_id", sa.Text, sa.ForeignKey("out.id")),
-        *lineage_columns(),
-    )
     seen: dict[str, float] = {}
 
     def estimate(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -57,7 +41,11 @@ def test_transformed_and_working_tables_are_analyzed(
             ).scalar_one()
 
     sa.event.listen(staging, "before_cursor_execute", estimate)
-    run_transform(load_project(folder), staging, target, "stats-run")
+    columns = [
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("parent_id", sa.Text, sa.ForeignKey("out.id")),
+    ]
+    run_one_mapping(staging, tmp_path / "mappings", PROJECT, MAPPING, columns, "stats-run")
     sa.event.remove(staging, "before_cursor_execute", estimate)
     with staging.connect() as conn:
         xf = conn.exec_driver_sql(

@@ -275,3 +275,23 @@ def rows(engine: sa.Engine, table: str, order: str | None = None) -> list[dict[s
         query = query.order_by(t.c[order])
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def run_one_mapping(
+    staging: sa.Engine,
+    folder: Path,
+    project_yaml: str,
+    mapping_yaml: str,
+    columns: Sequence[sa.Column[Any]],
+    run_id: str,
+) -> None:
+    """Write a mapping folder of one table ``out`` (``columns`` plus the lineage columns) and
+    run the transform of it."""
+    from transform import load_project, run_transform  # noqa: PLC0415 - the code under test
+
+    folder.mkdir()
+    (folder / "project.yaml").write_text(project_yaml, encoding="utf-8")
+    (folder / "out.yaml").write_text(mapping_yaml, encoding="utf-8")
+    target = sa.MetaData()
+    sa.Table("out", target, *columns, *lineage_columns())
+    run_transform(load_project(folder), staging, target, run_id)
