@@ -316,6 +316,16 @@ def write_staging(url: str, ds: Dataset) -> None:
     engine.dispose()
 
 
+def count_rows(url: str, sql: str) -> int:
+    """The single number ``sql`` (a ``SELECT count(*) ...``) gives on the database at ``url``."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql(sql).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every target row of every table, in key order."""
     engine = sa.create_engine(url)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import Dataset, write_staging
+from conftest import Dataset, count_rows, write_staging
 
 from cutover.errors import LoadError
 from load import constraints, migrate
@@ -78,13 +78,6 @@ def test_bulk_load_refuses_a_row_with_no_parent_and_leaves_constraints_valid(
     assert caught.value.context["batch"] == "MCIH"
     assert caught.value.context["table"] == "credit_transaction"
     assert any(t == "credit_transaction" and b == "MCIH" for t, _c, b in checked)
-    engine = sa.create_engine(pg_url)
-    try:
-        with engine.connect() as conn:
-            held = conn.exec_driver_sql(
-                "SELECT count(*) FROM credit_transaction WHERE _batch = 'MCIH'"
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    held = count_rows(pg_url, "SELECT count(*) FROM credit_transaction WHERE _batch = 'MCIH'")
     assert held == 0
     assert _foreign_keys(pg_url) == before

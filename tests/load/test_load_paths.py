@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import Dataset, build_dataset, snapshot, write_staging
+from conftest import Dataset, build_dataset, count_rows, snapshot, write_staging
 
 from cutover.errors import LoadError
 from load import loader, migrate, transfer
@@ -59,14 +59,6 @@ def _execute(url: str, sql: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql(sql)
     engine.dispose()
-
-
-def _count(url: str, sql: str) -> int:
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        found = int(conn.exec_driver_sql(sql).scalar_one())
-    engine.dispose()
-    return found
 
 
 @pytest.fixture
@@ -190,8 +182,8 @@ def test_new_batch_takes_over_keys_the_target_holds_under_another_batch(
     assert result.reconciliation is not None
     assert result.reconciliation.ok
     moved = f"FROM credit_transaction WHERE person_id = '{MOVED}'"
-    assert _count(target_url, f"SELECT count(*) {moved}") == 3
-    assert _count(target_url, f"SELECT count(*) {moved} AND _batch = 'ABC'") == 3
+    assert count_rows(target_url, f"SELECT count(*) {moved}") == 3
+    assert count_rows(target_url, f"SELECT count(*) {moved} AND _batch = 'ABC'") == 3
     assert load_run(staging_url, target_url).changed == 0
 
 
@@ -204,9 +196,9 @@ def test_first_load_of_a_batch_refuses_a_broken_row_naming_batch_and_table(
         load_run(staging_url, target_url)
     assert caught.value.context["batch"] == "MCIH"
     assert caught.value.context["table"] == "credit_transaction"
-    assert _count(target_url, "SELECT count(*) FROM person WHERE _batch = 'MCIH'") == 0
-    assert _count(target_url, "SELECT count(*) FROM credit_transaction") == 9
-    assert _count(target_url, "SELECT count(*) FROM institution") == 2
+    assert count_rows(target_url, "SELECT count(*) FROM person WHERE _batch = 'MCIH'") == 0
+    assert count_rows(target_url, "SELECT count(*) FROM credit_transaction") == 9
+    assert count_rows(target_url, "SELECT count(*) FROM institution") == 2
 
 
 def test_rows_changed_in_the_target_outside_the_load_are_put_back(
