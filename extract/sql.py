@@ -5,9 +5,11 @@ its padding, a SQLite ``DATE`` column comes back as the text it holds. The colum
 staging column type to use) follows the declared type; on SQLite, whose values are dynamically
 typed, declared dates, numerics and booleans are staged as text, the way SQLite stores them.
 
-On SQLite the rows are fetched from the driver's cursor as the tuples it makes (the same values
-SQLAlchemy would hand over, without a result row object per row), and :attr:`sqlite_file` names
-the database file, so staging on SQLite can attach it (see ``extract.engine``).
+On SQLite and on PostgreSQL through psycopg the rows are fetched from the driver's cursor as the
+tuples it makes (the same values SQLAlchemy would hand over, without a result row object per
+row): SQLite's cursor fetches as it goes; on PostgreSQL a named (server-side) cursor is opened, so
+a chunk at a time crosses the wire and memory stays flat. :attr:`sqlite_file` names the
+database file, so staging on SQLite can attach it (see ``extract.engine``).
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ class SqlAlchemySource:
                 query = query.offset(after.position)
         try:
             with self._engine.connect() as conn:
-                if self._dialect == "sqlite":
+                if self._dialect == "sqlite" or _is_psycopg(conn.dialect):
                     yield from driver_chunks(conn, query, chunk_rows)
                     return
                 result = conn.execution_options(
@@ -156,17 +158,31 @@ class SqlAlchemySource:
         self._engine.dispose()
 
 
+def _is_psycopg(dialect: Any) -> bool:
+    return bool(dialect.name == "postgresql" and dialect.driver == "psycopg")
+
+
 def driver_chunks(
     conn: sa.Connection, query: sa.Select[Any], chunk_rows: int
 ) -> Generator[list[Row], None, None]:
     """The query's rows in chunks straight from the driver's cursor, as the tuples it makes.
 
-    Only for a driver that fetches as it goes (SQLite's does) and columns SQLAlchemy would not
-    convert: no result row objects are made, and the values are the same.
+    Only for columns SQLAlchemy would not convert: no result row objects are made, and the
+    values are the same. SQLite's cursor fetches as it goes; on psycopg a named cursor is
+    opened, which PostgreSQL runs server-side, sending ``chunk_rows`` rows per fetch.
     """
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    params: Any
+    if compiled.positiontup is not None:
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+    else:
+        params = dict(compiled.params)
+    raw: Any = conn.connection.driver_connection
+    if _is_psycopg(conn.dialect):
+        cursor = raw.cursor(name="cutover_extract")
+        cursor.itersize = chunk_rows
+    else:
+        cursor = raw.cursor()
     try:
         cursor.execute(str(compiled), params)
         while rows := cursor.fetchmany(chunk_rows):
