@@ -5,8 +5,8 @@ dialect (``@compiles``): "only digits", "a real calendar day" and "eight digits 
 Everything else (sentinels, trimming) is plain portable SQL built here, so a row's validity is
 decided inside the database, never in a Python loop over fetched rows.
 
-PostgreSQL decides calendar validity with portable arithmetic (days per month, leap years).
-SQLite has no strict date parser, and the same arithmetic costs it a dozen string functions per
+PostgreSQL decides calendar validity with portable arithmetic (days per month, leap years) on
+the eight digits read as one number; a day from 1 to 28 needs no month length. SQLite has no strict date parser, and the same arithmetic costs it a dozen string functions per
 value; so on SQLite a strict parser is registered as an engine function (``cutover_yyyymmdd``),
 called inside the statement like any built-in one. Whole numbers likewise (``cutover_int``): the
 portable test (length, digits, an optional sign) evaluates the text seven times over. Both
@@ -171,20 +171,24 @@ def _int(text: ColumnElement[Any]) -> ColumnElement[int]:
 
 
 def _portable_valid_yyyymmdd(text: ColumnElement[Any]) -> ColumnElement[bool]:
-    year = _int(sa.func.substr(text, 1, 4))
-    month = _int(sa.func.substr(text, 5, 2))
-    day = _int(sa.func.substr(text, 7, 2))
+    # The digits read as one number, year, month and day taken from it by arithmetic: casting
+    # each part's substring costs PostgreSQL several times more per value.
+    number = _int(text)
+    year, month, day = number // 10000, number // 100 % 100, number % 100
     leap = sa.or_(sa.and_(year % 4 == 0, year % 100 != 0), year % 400 == 0)
     days_in_month = sa.case(
         (month == 2, sa.case((leap, 29), else_=28)),
         (month.in_([4, 6, 9, 11]), 30),
         else_=31,
     )
+    real_month = sa.and_(year >= 1, month >= 1, month <= 12)
     calendar = sa.case(
-        (sa.and_(year >= 1, month >= 1, month <= 12, day >= 1, day <= days_in_month), 1),
+        # Most days are the 28th or earlier, which every month has: no month length needed.
+        (sa.and_(real_month, day >= 1, day <= 28), 1),
+        (sa.and_(real_month, day > 28, day <= days_in_month), 1),
         else_=0,
     )
-    # The outer CASE keeps the casts away from text that is not eight digits.
+    # The outer CASE keeps the cast away from text that is not eight digits.
     shape = sa.and_(sa.func.length(text) == 8, all_digits(text))
     return sa.case((shape, calendar), else_=0) == 1
 

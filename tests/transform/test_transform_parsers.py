@@ -41,6 +41,12 @@ def _samples() -> list[str]:
         "20030100",
         "20031301",
         "20039999",
+        # Days 1-28 take a shorter path, which must still check the year and month.
+        "20030115",
+        "00000115",
+        "20030015",
+        "20031315",
+        "20032815",
     ]
     for year in (1900, 1996, 2000, 2003, 2004, 2100, 2400):
         for month in range(1, 13):
