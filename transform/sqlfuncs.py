@@ -6,9 +6,10 @@ Everything else (sentinels, trimming) is plain portable SQL built here, so a row
 decided inside the database, never in a Python loop over fetched rows.
 
 PostgreSQL decides calendar validity with portable arithmetic (days per month, leap years) on
-the eight digits read as one number; a day from 1 to 28 needs no month length. SQLite has no strict date parser, and the same arithmetic costs it a dozen string functions per
-value; so on SQLite a strict parser is registered as an engine function (``cutover_yyyymmdd``),
-called inside the statement like any built-in one. Whole numbers likewise (``cutover_int``): the
+the eight digits read as one number; a day from 1 to 28 needs no month length. SQLite has no
+strict date parser, and the same arithmetic costs it a dozen string functions per value; so on
+SQLite a strict parser is registered as an engine function (``cutover_yyyymmdd``), called
+inside the statement like any built-in one. Whole numbers likewise (``cutover_int``): the
 portable test (length, digits, an optional sign) evaluates the text seven times over. Both
 remember the texts they have seen, since a legacy column spells few distinct values.
 :func:`register_sqlite_functions` registers them, and the row hash of :mod:`transform.hashing`,
