@@ -11,9 +11,13 @@ no row travels through Python for it:
 - PostgreSQL: ``md5`` of the text form of ``ROW(...)`` of the values (dates and times formatted
   explicitly, so the session's DateStyle cannot change a hash). The row's text form quotes empty
   strings and leaves NULL empty, so ``''`` and NULL hash differently.
-- SQLite: BLAKE2b-128 of the ``repr`` of the tuple of stored values, through a deterministic
-  function registered on every SQLite connection (:mod:`transform.sqlfuncs`). ``repr`` tells
-  ``'5'``, ``5``, ``5.0``, ``''`` and ``None`` apart.
+- SQLite: BLAKE2b-128 of the tuple of stored values serialized by :mod:`marshal` at format
+  version 2, through a deterministic function registered on every SQLite connection
+  (:mod:`transform.sqlfuncs`). The format tags each value's type, so ``'5'``, ``5``, ``5.0``,
+  ``''``, ``b'5'`` and ``None`` serialize apart; version 2 is the last without back-references,
+  so the bytes depend on the values only, never on which of them happen to be one object. It
+  is about a quarter cheaper per row than hashing the tuple's ``repr``, which is what this
+  function did before (a target loaded then sees every row as changed once, and rewrites it).
 
 :func:`row_hash` (BLAKE2b-128 of the compact JSON array, with dates and decimals tagged) is for
 the few rows the engine writes from Python (merge records, reference tables).
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 from collections.abc import Sequence
 from decimal import Decimal
 from hashlib import blake2b
@@ -68,9 +73,13 @@ def row_hash(values: Sequence[Any]) -> str:
     return blake2b(data, digest_size=16).hexdigest()
 
 
+#: The marshal format of the SQLite row hash: fixed, and without back-references (see above).
+_MARSHAL_VERSION = 2
+
+
 def sqlite_row_hash(*values: Any) -> str:
     """The SQLite row hash of stored values (registered by ``transform.sqlfuncs``)."""
-    return blake2b(repr(values).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return blake2b(marshal.dumps(values, _MARSHAL_VERSION), digest_size=16).hexdigest()
 
 
 def _pg_text(value: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from transform_helpers import lineage_columns, rows, stage
 
 from transform import load_project, run_transform
+from transform.hashing import sqlite_row_hash
 
 PROJECT = """\
 project:
@@ -100,3 +101,13 @@ def test_a_rerun_keeps_every_hash_and_a_change_moves_only_its_row(
     after = _run(staging, mappings, [tuple(r) for r in changed], "run-3")
     moved = {k for k in first if first[k] != after[k]}
     assert moved == {"001", "002", "003", "004"}
+
+
+def test_sqlite_row_hash_tells_stored_types_apart_and_ignores_object_identity() -> None:
+    kinds: list[object] = ["5", 5, 5.0, "", b"5", None, "\udc80"]
+    assert len({sqlite_row_hash(kind) for kind in kinds}) == len(kinds)
+    assert sqlite_row_hash("a", None) != sqlite_row_hash(None, "a")
+    text = "".join(["institution-", "MCIJ"])  # built at run time: a new object each call
+    same_object = sqlite_row_hash(text, text)
+    equal_objects = sqlite_row_hash(text, "".join(["institution-", "MCIJ"]))
+    assert same_object == equal_objects
