@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -151,7 +152,8 @@ class SqlAlchemySource:
                 ).execute(query)
                 for part in result.partitions(chunk_rows):
                     yield [tuple(r) for r in part]
-        except (sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+        # The driver's own errors too: rows are fetched from its cursor, not through SQLAlchemy.
+        except (sa.exc.SQLAlchemyError, sqlite3.Error, psycopg.Error) as exc:
             raise translate(exc, source=self.name, table=table.name, action="read") from exc
 
     def close(self) -> None:

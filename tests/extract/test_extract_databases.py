@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from extract_helpers import copy_legacy_to, staged
 
+from cutover.errors import ExtractError
 from cutover.runs import list_runs, start_run
 from cutover.settings import Settings
 from extract import RetryPolicy, extract_sources, verify_sources
-from extract.base import Checkpoint, open_source
+from extract.base import Checkpoint, Column, TableInfo, open_source
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01)
 
@@ -135,3 +136,20 @@ def test_postgresql_source_reads_in_chunks_and_resumes_after_a_checkpoint(
     finally:
         source.close()
     assert rest == rows[200:]
+
+
+@pytest.mark.postgres
+def test_postgresql_source_read_errors_name_the_source_and_table(
+    pg_url: str, make_workspace: Callable[..., Settings]
+) -> None:
+    """A driver error raised while fetching from the cursor is the project's error, not
+    psycopg's, so the retry policy and the message work as for any other source."""
+    settings = make_workspace({"obscis": {"kind": "sqlalchemy", "url": pg_url}})
+    source = open_source("obscis", settings.source("obscis"))
+    gone = TableInfo("NO_SUCH_TABLE", (Column("ID"),), ("ID",))
+    try:
+        with pytest.raises(ExtractError, match="NO_SUCH_TABLE") as raised:
+            list(source.read(gone, chunk_rows=10))
+    finally:
+        source.close()
+    assert "obscis" in str(raised.value)
