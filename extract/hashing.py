@@ -95,12 +95,8 @@ def row_digest(values: Iterable[Any]) -> int:
 
 
 def row_hash(values: Iterable[Any]) -> tuple[int, str]:
-    """The row's hash as an integer (for checksums) and as the staged hex text, hashed once.
-
-    :func:`canonical` and :func:`text_digest` spelled out in one body: this runs once per
-    extracted row, where each extra call is measurable."""
-    text = _encode(values if isinstance(values, tuple | list) else list(values))
-    digest = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    """The row's hash as an integer (for checksums) and as the staged hex text, hashed once."""
+    digest = text_digest(canonical(values))
     return int.from_bytes(digest, "big"), digest.hex()
 
 
