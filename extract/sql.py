@@ -5,33 +5,32 @@ its padding, a SQLite ``DATE`` column comes back as the text it holds. The colum
 staging column type to use) follows the declared type; on SQLite, whose values are dynamically
 typed, declared dates, numerics and booleans are staged as text, the way SQLite stores them.
 
-On SQLite and on PostgreSQL through psycopg the rows are fetched from the driver's cursor as the
-tuples it makes (the same values SQLAlchemy would hand over, without a result row object per
-row): SQLite's cursor fetches as it goes; on PostgreSQL a named (server-side) cursor is opened, so
-a chunk at a time crosses the wire and memory stays flat. :attr:`sqlite_file` names the
-database file, so staging on SQLite can attach it (see ``extract.engine``).
+Where the driver's own cursor reads a chunk at a time (SQLite, and PostgreSQL through a named,
+server-side cursor), rows are fetched from it as the tuples it makes (:mod:`cutover.cursors`:
+the same values SQLAlchemy would hand over, without a result row object per row); another
+driver is read through SQLAlchemy's streaming results. :attr:`sqlite_file` names the database
+file, so staging on SQLite can attach it (see ``extract.engine``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Generator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cutover.cursors import select_chunks, streams
 from cutover.errors import ConfigError
 from cutover.settings import SourceSettings
 from extract.base import Checkpoint, Column, ColumnKind, Row, TableInfo, register_source
 from extract.retry import translate
 from extract.selection import pick_key, pick_tables
 
-__all__ = ["SqlAlchemySource", "driver_chunks", "keyset_after"]
+__all__ = ["SqlAlchemySource", "keyset_after"]
 
 _KINDS: dict[type, ColumnKind] = {
     str: "text",
@@ -144,53 +143,19 @@ class SqlAlchemySource:
                 query = query.offset(after.position)
         try:
             with self._engine.connect() as conn:
-                if self._dialect == "sqlite" or _is_psycopg(conn.dialect):
-                    yield from driver_chunks(conn, query, chunk_rows)
+                if streams(conn):
+                    yield from select_chunks(conn, query, "cutover_extract", chunk_rows)
                     return
                 result = conn.execution_options(
                     stream_results=True, max_row_buffer=chunk_rows
                 ).execute(query)
                 for part in result.partitions(chunk_rows):
                     yield [tuple(r) for r in part]
-        # The driver's own errors too: rows are fetched from its cursor, not through SQLAlchemy.
-        except (sa.exc.SQLAlchemyError, sqlite3.Error, psycopg.Error) as exc:
+        except sa.exc.SQLAlchemyError as exc:
             raise translate(exc, source=self.name, table=table.name, action="read") from exc
 
     def close(self) -> None:
         self._engine.dispose()
-
-
-def _is_psycopg(dialect: Any) -> bool:
-    return bool(dialect.name == "postgresql" and dialect.driver == "psycopg")
-
-
-def driver_chunks(
-    conn: sa.Connection, query: sa.Select[Any], chunk_rows: int
-) -> Generator[list[Row], None, None]:
-    """The query's rows in chunks straight from the driver's cursor, as the tuples it makes.
-
-    Only for columns SQLAlchemy would not convert: no result row objects are made, and the
-    values are the same. SQLite's cursor fetches as it goes; on psycopg a named cursor is
-    opened, which PostgreSQL runs server-side, sending ``chunk_rows`` rows per fetch.
-    """
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any
-    if compiled.positiontup is not None:
-        params = tuple(compiled.params[name] for name in compiled.positiontup)
-    else:
-        params = dict(compiled.params)
-    raw: Any = conn.connection.driver_connection
-    if _is_psycopg(conn.dialect):
-        cursor = raw.cursor(name="cutover_extract")
-        cursor.itersize = chunk_rows
-    else:
-        cursor = raw.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        while rows := cursor.fetchmany(chunk_rows):
-            yield rows
-    finally:
-        cursor.close()
 
 
 def _factory(name: str, settings: SourceSettings) -> SqlAlchemySource:

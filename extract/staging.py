@@ -35,11 +35,11 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from cutover.cursors import select_chunks
 from cutover.errors import ExtractError
 from extract.base import ColumnKind, Row, TableInfo
 from extract.hashing import Fingerprint
 from extract.retry import translate
-from extract.sql import driver_chunks
 
 __all__ = [
     "CHECKPOINTS_TABLE",
@@ -309,7 +309,7 @@ class Staging:
         query = sa.select(table).order_by(table.c._src_pos)
         with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite" and _stored_as_is(table):
-                yield from driver_chunks(conn, query, chunk_rows)
+                yield from select_chunks(conn, query, "cutover_staged", chunk_rows)
                 return
             result = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows).execute(
                 query

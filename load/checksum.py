@@ -41,6 +41,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from cutover.cursors import select_chunks
+
 __all__ = [
     "BatchChecksum",
     "BatchMatch",
@@ -120,7 +122,7 @@ def batch_checksums(
             query = select(batch, row_text(table, keys, conn.dialect.name))
             if sum(counts[b] for b in chosen) < _SCAN_SHARE * sum(counts.values()):
                 query = query.where(batch.in_(sorted(chosen)))
-            sums = _digest_sums(conn, str(_literal_sql(conn, query)))
+            sums = _digest_sums(conn, query)
     return {b: BatchChecksum(counts[b], sums.get(b, 0) % _MOD) for b in sorted(chosen)}
 
 
@@ -197,24 +199,11 @@ def _as_text(column: Any, dialect: str) -> ColumnElement[str]:
     return func.coalesce(value, literal("", Text))
 
 
-def _literal_sql(conn: Connection, query: Any) -> Any:
-    return query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-
-
-def _digest_sums(conn: Connection, sql: str) -> dict[str, int]:
+def _digest_sums(conn: Connection, query: Any) -> dict[str, int]:
     """Sum of the row digests per batch, for rows of ``(batch, text)`` (not reduced)."""
-    raw: Any = conn.connection.driver_connection
-    server_side = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name="cutover_checksum") if server_side else raw.cursor()
     sums: defaultdict[str, int] = defaultdict(int)
     blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    try:
-        if server_side:
-            cursor.itersize = _CHUNK_ROWS
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(_CHUNK_ROWS):
-            for batch, text in rows:
-                sums[batch] += from_bytes(blake2b(text.encode(), digest_size=16).digest(), "big")
-    finally:
-        cursor.close()
+    for rows in select_chunks(conn, query, "cutover_checksum", _CHUNK_ROWS):
+        for batch, text in rows:
+            sums[batch] += from_bytes(blake2b(text.encode(), digest_size=16).digest(), "big")
     return sums

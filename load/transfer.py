@@ -17,12 +17,14 @@ bulk insert), or a temporary incoming table the loader compares with the target 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from typing import Any
 
 from psycopg import sql
 from sqlalchemy import Connection, Engine, Select, Table, insert, select
+
+from cutover.cursors import select_chunks
 
 __all__ = ["STAGING_SCHEMA", "copy_batch"]
 
@@ -54,8 +56,13 @@ def copy_batch(
         with staging.connect() as source:
             return _copy_between(source, target, query, dest.name, names)
     if _is_psycopg(target.dialect):
-        with staging.connect() as source, closing(_raw_rows(source, query, chunk_rows)) as rows:
-            return _copy(target, dest.name, names, rows)
+        # The staging driver's own tuples (cutover.cursors): no per-row work in SQLAlchemy.
+        # SQLite's text dates and 0/1 booleans go to COPY as they are, and PostgreSQL parses
+        # them by the destination column's type.
+        with staging.connect() as source:
+            chunks = select_chunks(source, query, "cutover_load_batch", chunk_rows)
+            with closing(chunks) as rows:
+                return _copy(target, dest.name, names, rows)
     total = 0
     with staging.connect() as source:
         stream = source.execution_options(yield_per=chunk_rows).execute(query)
@@ -90,29 +97,6 @@ def _copy_between(
             for block in copied:
                 copy.write(block)
         return int(writing.rowcount)
-
-
-def _raw_rows(
-    source: Connection, query: Select[Any], chunk_rows: int
-) -> Generator[Sequence[Any], None, None]:
-    """Chunks of rows of ``query`` exactly as the staging driver returns them.
-
-    No per-row work happens in SQLAlchemy: SQLite's text dates and 0/1 booleans go to ``COPY``
-    as they are, and PostgreSQL parses them by the destination column's type. On PostgreSQL
-    staging a server-side cursor keeps memory bounded by ``chunk_rows``.
-    """
-    text = str(query.compile(dialect=source.dialect, compile_kwargs={"literal_binds": True}))
-    raw: Any = source.connection.driver_connection
-    server_side = source.dialect.name == "postgresql"
-    cursor = raw.cursor(name="cutover_load_batch") if server_side else raw.cursor()
-    try:
-        if server_side:
-            cursor.itersize = chunk_rows
-        cursor.execute(text)
-        while rows := cursor.fetchmany(chunk_rows):
-            yield rows
-    finally:
-        cursor.close()
 
 
 def _copy(target: Connection, table: str, names: list[str], parts: Iterator[Sequence[Any]]) -> int:

@@ -24,6 +24,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from cutover.cursors import open_cursor, rows_of
 from load import models as m
 from validation.facts import (
     AssignmentFact,
@@ -39,7 +40,7 @@ from validation.facts import (
     SegregationFact,
 )
 from validation.queries import FACT_TABLES, PersonRange, fact_queries
-from validation.streams import Days, PersonStream, open_cursor, rows_of
+from validation.streams import Days, PersonStream
 
 __all__ = [
     "FETCH_ROWS",

@@ -1,35 +1,25 @@
 """Fact-table queries streamed as plain tuples, grouped by person.
 
-The reader reads every fact row of the target once, so the cost per row decides its speed. A
-statement is compiled by SQLAlchemy (so dialects, collations and ``IN`` lists stay its
-business) and run on the connection's own DB-API cursor, which hands back plain tuples in
-chunks: no result rows, no per-value type processing. The queries (``validation.queries``)
+The reader reads every fact row of the target once, so the cost per row decides its speed: each
+statement runs on the connection's own DB-API cursor (:mod:`cutover.cursors`, server-side on
+PostgreSQL), which hands back plain tuples in chunks. The queries (``validation.queries``)
 select values in a form every driver gives the same way: dates as ISO text, flags as integers.
-
-A server-side cursor is used on PostgreSQL, so that memory holds one chunk per stream whatever
-the size of the table. Driver errors are raised as SQLAlchemy's, as from any other query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
-from functools import partial
-from itertools import chain, count, groupby
+from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPICursor
 
-__all__ = ["Days", "PersonStream", "open_cursor", "rows_of"]
+from cutover.cursors import rows_of
 
-#: Drivers whose cursors stream only when named (server-side).
-_NAMED_CURSORS = frozenset({"psycopg", "psycopg2"})
-
-#: Makes every cursor name unique, so that reads can share a connection.
-_CURSOR_NUMBERS = count(1)
+__all__ = ["Days", "PersonStream"]
 
 
 class Days(dict[Any, Any]):
@@ -43,34 +33,6 @@ class Days(dict[Any, Any]):
         day = value if value is None or isinstance(value, date) else date.fromisoformat(value)
         self[value] = day
         return day
-
-
-def open_cursor(conn: Connection, statement: sa.Select[Any], name: str) -> DBAPICursor:
-    """Run ``statement`` on a DB-API cursor of ``conn``, server-side where the driver needs it.
-
-    ``name`` (an identifier) names a server-side cursor, with a number that makes it unique.
-    """
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    args: Any = (
-        tuple(params[key] for key in compiled.positiontup or ()) if compiled.positional else params
-    )
-    sql = str(compiled)
-    dbapi = conn.connection.dbapi_connection
-    if dbapi is None:  # pragma: no cover - a checked-out connection always has one
-        raise sa.exc.InvalidRequestError("the connection is closed")
-    error = conn.dialect.loaded_dbapi.Error
-    named = conn.dialect.driver in _NAMED_CURSORS
-    try:
-        cursor = dbapi.cursor(f"{name}_{next(_CURSOR_NUMBERS)}") if named else dbapi.cursor()
-    except error as exc:
-        raise sa.exc.DBAPIError.instance(sql, args, exc, error) from exc
-    try:
-        cursor.execute(sql, args)
-    except error as exc:
-        cursor.close()
-        raise sa.exc.DBAPIError.instance(sql, args, exc, error) from exc
-    return cursor
 
 
 class PersonStream:
@@ -114,29 +76,3 @@ class PersonStream:
     def close(self) -> None:
         self._head = None
         self._cursor.close()
-
-
-def _translated(
-    conn: Connection, fetch: Callable[[], Sequence[Any]]
-) -> Callable[[], Sequence[Any]]:
-    """``fetch`` with driver errors raised as SQLAlchemy's."""
-    error = conn.dialect.loaded_dbapi.Error
-
-    def fetched() -> Sequence[Any]:
-        try:
-            return fetch()
-        except error as exc:
-            raise sa.exc.DBAPIError.instance(None, None, exc, error) from exc
-
-    return fetched
-
-
-def rows_of(conn: Connection, cursor: DBAPICursor, fetch_rows: int) -> Iterator[tuple[Any, ...]]:
-    """Every row of ``cursor``, fetched ``fetch_rows`` at a time."""
-    fetch = _translated(conn, partial(cursor.fetchmany, fetch_rows))
-
-    def chunks() -> Iterator[Sequence[tuple[Any, ...]]]:
-        while chunk := fetch():
-            yield chunk
-
-    return chain.from_iterable(chunks())

@@ -41,6 +41,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from cutover.commands.workspace import write_workspace
+from cutover.cursors import open_cursor
 from cutover.legacy import generate
 from cutover.logs import configure_logging
 from cutover.settings import load_settings
@@ -48,7 +49,6 @@ from load import create_target_engine
 from validation import load_pack, validate_run
 from validation.reader import fact_queries
 from validation.run import ValidationEngines
-from validation.streams import open_cursor
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings" / "obscis"
 

@@ -152,7 +152,7 @@ def test_postgresql_to_postgresql_moves_binary_copy_data_not_rows(
     def no_rows(*_args: Any, **_kwargs: Any) -> Any:
         raise AssertionError("rows were read into Python")
 
-    monkeypatch.setattr(transfer, "_raw_rows", no_rows)
+    monkeypatch.setattr(transfer, "select_chunks", no_rows)
     migrate.upgrade(pg_url)
     ds = build_dataset()
     write_staging(pg_staging_url, ds)
