@@ -2,14 +2,15 @@
 
 Per target table, inside one transaction:
 
-1. one INSERT ... SELECT computes, for every source row the mapping's filter keeps, every target
-   value, the batch, whether the row was merged, and one flag per check (date, number, flag,
-   crosswalk, required value, orphan), into a working table ``xf__work``;
+1. one statement computes, for every source row the mapping's filter keeps, every target value,
+   the batch, whether the row was merged, and one flag per check (date, number, flag, crosswalk,
+   required value, orphan), into a working table ``xf__work`` (an INSERT ... SELECT; on
+   PostgreSQL a CREATE TABLE ... AS, which the server runs in parallel: :mod:`transform.filling`);
 2. only for a mapping that calls registered Python functions (the fallback for what SQL cannot
    say), a chunked Python pass over the rows that passed every check computes them;
-3. one INSERT ... SELECT writes ``xf_<table>``, the engine computing each row's ``_row_hash``
-   (:mod:`transform.hashing`); companion INSERT ... SELECTs write each failed
-   check to ``xf__quarantine``, each repaired cell of a written row (``on_invalid: null``) to
+3. one statement (made the same way) writes ``xf_<table>``, the engine computing each row's
+   ``_row_hash`` (:mod:`transform.hashing`); companion INSERT ... SELECTs write each failed check to
+   ``xf__quarantine``, each repaired cell of a written row (``on_invalid: null``) to
    ``xf__repair`` and each precedence disagreement to ``xf__disagreement``;
 4. the accounting is computed from what was written (:mod:`transform.accounting`) and must hold.
 
@@ -33,6 +34,7 @@ from transform.checker import CompiledProject, compile_project
 from transform.compiler import Check, Repair
 from transform.crosswalks import materialize_crosswalks
 from transform.duplicates import run_duplicates
+from transform.filling import create_filled
 from transform.hashing import HASH_EXCLUDED, sql_row_hash
 from transform.plan import PostCheck, TablePlan
 from transform.project import MappingProject
@@ -138,7 +140,6 @@ def _fill(
     res = result_table(plan, compiled)
     for t in (work, res):
         t.drop(conn, checkfirst=True)
-    work.create(conn)
     if plan.fn_columns:
         res.create(conn)
     xf = compiled.xf_tables[plan.name]
@@ -172,7 +173,7 @@ def _fill(
     sel = sa.select(*[_as_sql(v).label(k) for k, v in select_cols.items()]).select_from(plan.from_)
     if plan.where is not None:
         sel = sel.where(sf.is_true(plan.where))
-    conn.execute(work.insert().from_select(names, sel))
+    create_filled(conn, work, names, sel)
     _analyze(conn, work)
     _deferred_checks(conn, compiled, plan, work)
     check_fanout(conn, plan, work)
@@ -452,7 +453,7 @@ def _insert_xf(
     values["_row_hash"] = sql_row_hash(content, conn.dialect.name)
     written, ok = _written(plan, work, res)
     sel = sa.select(*values.values()).select_from(written).where(ok)
-    conn.execute(xf.insert().from_select(list(values), sel))
+    create_filled(conn, xf, list(values), sel, exists=True)
 
 
 def _quarantine(

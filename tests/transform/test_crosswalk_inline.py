@@ -67,7 +67,8 @@ def test_inline_lookup_matches_the_subquery(
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT INTO xf__work_out ("):
+        # The working table's fill: INSERT ... SELECT, or CREATE TABLE ... AS on PostgreSQL.
+        if statement.startswith(("INSERT INTO xf__work_out (", "CREATE TABLE xf__work_out AS")):
             statements.append(statement)
 
     sa.event.listen(staging, "before_cursor_execute", seen)
