@@ -71,11 +71,12 @@ def xf_table(
 
 
 def create_xf_tables(bind: Engine | Connection, tables: Iterable[Table] | None = None) -> None:
-    """Create the ``xf_`` tables (with an index on ``_batch``) that do not exist yet."""
+    """Create the ``xf_`` tables (indexed by ``_batch`` and key, as the load reads them) that do
+    not exist yet."""
     metadata = MetaData()
     for table in tables if tables is not None else load_order():
         xf = xf_table(table, metadata)
-        Index(f"ix_{xf.name}__batch", xf.c._batch)
+        Index(f"ix_{xf.name}__batch", xf.c._batch, *(xf.c[k] for k in key_columns(table)))
     metadata.create_all(bind)
 
 

@@ -237,14 +237,19 @@ def test_load_reports_the_same_reconciliation_as_a_fresh_one(
 
 
 @sqlite_only
-def test_load_indexes_the_transform_output_by_batch(
-    staging_url: str, target_url: str, dataset: Dataset
+@pytest.mark.parametrize("before", ["none", "batch only"])
+def test_load_indexes_the_transform_output_by_batch_and_key(
+    staging_url: str, target_url: str, dataset: Dataset, before: str
 ) -> None:
     write_staging(staging_url, dataset)
     engine = sa.create_engine(staging_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_xf_credit_transaction__batch")
+        if before == "batch only":  # what an earlier version made
+            conn.exec_driver_sql(
+                "CREATE INDEX ix_xf_credit_transaction__batch ON xf_credit_transaction (_batch)"
+            )
     load_run(staging_url, target_url)
     indexes = sa.inspect(engine).get_indexes("xf_credit_transaction")
     engine.dispose()
-    assert [i["column_names"] for i in indexes] == [["_batch"]]
+    assert [i["column_names"] for i in indexes] == [["_batch", "txn_id"]]
