@@ -24,12 +24,12 @@ from sqlalchemy.engine import Engine
 from cutover.control.store import control_engine
 from cutover.errors import CutoverError
 from cutover.logs import configure_logging, get_logger
+from cutover.processes import portable_error, shareable, url_of
 from cutover.settings import Settings
 from load.engine import create_target_engine
 from validation.explain import MS_REL_DT, Comparison, explain
 from validation.explain_report import explain_document
 from validation.findings import ScreenPolicy, catalogue_findings, load_screen_policy
-from validation.processes import portable_error, shareable, url_of
 from validation.queries import PersonRange, person_ranges
 from validation.reader import OffenderRecord, ReadStats, read_offenders, resolve_person
 from validation.rulepack import RulePack, load_pack

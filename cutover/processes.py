@@ -1,9 +1,10 @@
-"""What validation's worker processes need: engines opened again from URLs, errors sent home.
+"""What worker processes (validation's, the reconciliation's) need: engines opened again from
+URLs, errors sent home.
 
 A worker is a fresh process (spawned), so it opens its own engines from the parent's URLs
-(the control database through :func:`cutover.control.store.control_engine`, whose SQLite
-writers wait their turn); a database only that process can see (SQLite in memory) keeps the
-work in the parent.
+(validation's control database through :func:`cutover.control.store.control_engine`, whose
+SQLite writers wait their turn); a database only that process can see (SQLite in memory) keeps
+the work in the parent.
 """
 
 from __future__ import annotations
