@@ -13,6 +13,7 @@ as a :class:`~cutover.errors.LoadError` naming the batch, the table and the step
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from load.checksum import Checksums, batch_checksums
 from load.constraints import validate_foreign_keys
 from load.engine import attachable, create_target_engine
 from load.migrate import current, head
-from load.reconcile import ReconciliationReport, reconcile, staged_matches
+from load.reconcile import PARALLEL_ROWS, ReconciliationReport, reconcile, staged_matches
 from load.tables import GLOBAL_BATCH, key_columns, load_order, staged_xf_tables, xf_table
 from load.transfer import STAGING_SCHEMA
 
@@ -150,7 +151,15 @@ def load_run(
         if check:
             for name in {t.table for b in results for t in b.tables if t.changed}:
                 known.forget(name)
-            report = reconcile(staging, target, batches=todo, tables=list(xf_tables), known=known)
+            staged_rows = sum(t.staged for b in results for t in b.tables)
+            report = reconcile(
+                staging,
+                target,
+                batches=todo,
+                tables=list(xf_tables),
+                known=known,
+                workers=2 if staged_rows >= PARALLEL_ROWS and (os.cpu_count() or 1) > 1 else 1,
+            )
             report.raise_for_differences()
         return LoadResult(tuple(results), tuple(skipped), report)
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -207,7 +208,9 @@ def register(app: typer.Typer) -> None:
         """Compare the transform's output with the target, per table and batch."""
         settings = settings_for(workspace)
         report = reconcile(
-            settings.staging.url.get_secret_value(), settings.target.url.get_secret_value()
+            settings.staging.url.get_secret_value(),
+            settings.target.url.get_secret_value(),
+            workers=2 if (os.cpu_count() or 1) > 1 else 1,
         )
         _show_report(report, as_json=as_json, only_problems=only_problems)
         if not report.ok:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from io import StringIO
 from typing import Literal
 
@@ -10,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import Dataset, write_staging
 from rich.console import Console
+from structlog.testing import capture_logs
 
 from cutover.errors import ConfigError, ReconciliationError
 from load.lineage import HIDDEN, trace, verify_lineage
@@ -248,3 +250,35 @@ def test_report_is_json_for_tools_and_a_table_for_people(
     assert "FAIL" in text
     assert "NOT reconciled" in text
     assert "credit_transaction" in text
+
+
+@sqlite_only
+def test_a_worker_process_reads_the_staging_side_and_the_report_is_the_same(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    alone = reconcile(staging_url, target_url, compare="checksums")
+    seen: list[str] = []
+
+    def note(_c: object, _cu: object, statement: str, *_a: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", note)
+    try:
+        with capture_logs() as logs:
+            beside = reconcile(staging_url, target_url, compare="checksums", workers=2)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", note)
+    assert beside.to_json() == alone.to_json()
+    # This process read the target's tables and no staged one: the worker's checksums are used.
+    assert any("FROM person" in s for s in seen)
+    assert not any("FROM xf_person" in s for s in seen)
+    assert alone.ok
+    (read,) = [e for e in logs if e["event"] == "reconcile_worker_read_staging"]
+    assert read["pid"] != os.getpid()
+    assert read["tables"] == len({t.table for t in alone.tables})
+    # What the worker read is what is compared: a staged row changed behind the load's back.
+    _execute(
+        staging_url, "UPDATE xf_person SET _row_hash = 'tampered' WHERE person_id = '000100001'"
+    )
+    changed = reconcile(staging_url, target_url, compare="checksums", workers=2)
+    assert changed.problems == ["person [ECI]: key checksums differ (same row count)"]
