@@ -13,7 +13,6 @@ as a :class:`~cutover.errors.LoadError` naming the batch, the table and the step
 
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -32,7 +31,14 @@ from load.constraints import validate_foreign_keys
 from load.engine import attachable, create_target_engine
 from load.migrate import current, head
 from load.reconcile import PARALLEL_ROWS, ReconciliationReport, reconcile, staged_matches
-from load.tables import GLOBAL_BATCH, key_columns, load_order, staged_xf_tables, xf_table
+from load.tables import (
+    GLOBAL_BATCH,
+    batch_index,
+    key_columns,
+    load_order,
+    staged_xf_tables,
+    xf_table,
+)
 from load.transfer import STAGING_SCHEMA
 
 __all__ = ["BatchResult", "LoadProgress", "LoadResult", "TableChange", "load_run"]
@@ -158,7 +164,7 @@ def load_run(
                 batches=todo,
                 tables=list(xf_tables),
                 known=known,
-                workers=2 if staged_rows >= PARALLEL_ROWS and (os.cpu_count() or 1) > 1 else 1,
+                side_by_side=staged_rows >= PARALLEL_ROWS,
             )
             report.raise_for_differences()
         return LoadResult(tuple(results), tuple(skipped), report)
@@ -223,14 +229,14 @@ def _index_batches(staging: Engine, xf_tables: dict[Table, Table]) -> None:
         with staging.begin() as conn:
             for table in xf_tables:
                 xf = xf_table(table, plain)
-                wanted = ["_batch", *key_columns(table)]
+                index = batch_index(table, xf)
+                wanted = [c.name for c in index.columns]
                 indexes = inspect(conn).get_indexes(xf.name)
                 if any(i["column_names"][: len(wanted)] == wanted for i in indexes):
                     continue
-                name = f"ix_{xf.name}__batch"
-                if any(i["name"] == name for i in indexes):
-                    Index(name, xf.c._batch).drop(conn)  # made by an earlier version: _batch only
-                Index(name, *(xf.c[c] for c in wanted)).create(conn)
+                if any(i["name"] == index.name for i in indexes):
+                    Index(index.name, xf.c._batch).drop(conn)  # an earlier version's: _batch only
+                index.create(conn)
     except SQLAlchemyError as exc:
         raise LoadError(
             f"could not index the transform output by batch: {describe_error(exc)}",

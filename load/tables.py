@@ -18,6 +18,7 @@ from load.models import Base
 __all__ = [
     "GLOBAL_BATCH",
     "TARGET_METADATA",
+    "batch_index",
     "create_xf_tables",
     "key_columns",
     "load_order",
@@ -70,13 +71,17 @@ def xf_table(
     return Table(name or xf_name(table), metadata, *columns, schema=schema, prefixes=prefixes)
 
 
+def batch_index(table: Table, xf: Table) -> Index:
+    """The index the load reads ``xf`` (the ``xf_`` table of ``table``) through: by ``_batch``,
+    then the target's key, so that a batch's rows come in key order."""
+    return Index(f"ix_{xf.name}__batch", xf.c._batch, *(xf.c[k] for k in key_columns(table)))
+
+
 def create_xf_tables(bind: Engine | Connection, tables: Iterable[Table] | None = None) -> None:
-    """Create the ``xf_`` tables (indexed by ``_batch`` and key, as the load reads them) that do
-    not exist yet."""
+    """Create the ``xf_`` tables (with their :func:`batch_index`) that do not exist yet."""
     metadata = MetaData()
     for table in tables if tables is not None else load_order():
-        xf = xf_table(table, metadata)
-        Index(f"ix_{xf.name}__batch", xf.c._batch, *(xf.c[k] for k in key_columns(table)))
+        batch_index(table, xf_table(table, metadata))
     metadata.create_all(bind)
 
 
