@@ -3,7 +3,7 @@
 PostgreSQL runs an ``INSERT ... SELECT`` in one process, but plans ``CREATE TABLE ... AS
 SELECT`` like a query: parallel workers scan the source rows and compute the values, the leader
 writes the rows. A transform's statements are mostly expressions over each row (trimming,
-parsing dates and numbers, hashing), so on PostgreSQL :func:`create_filled` creates the table by
+parsing dates and numbers, hashing), so on PostgreSQL :func:`recreate_filled` makes the table by
 ``CREATE TABLE ... AS``, every value cast to its column's declared type (the casts PostgreSQL
 would apply on insert), then adds what the plain ``CREATE TABLE`` would have had: the NOT NULL
 constraints (checked over the rows by the same statement) and the table's indexes. Measured on
@@ -31,7 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-__all__ = ["create_filled"]
+__all__ = ["recreate_filled"]
 
 
 class _CreateTableAs(sa.sql.expression.Executable, ClauseElement):
@@ -59,27 +59,19 @@ def _exact_cast(kind: sa.types.TypeEngine[Any]) -> bool:
     return isinstance(kind, sa.Integer | sa.Date | sa.DateTime | sa.Boolean)
 
 
-def create_filled(
-    conn: sa.Connection,
-    table: sa.Table,
-    names: Sequence[str],
-    select: sa.Select[Any],
-    *,
-    exists: bool = False,
+def recreate_filled(
+    conn: sa.Connection, table: sa.Table, names: Sequence[str], select: sa.Select[Any]
 ) -> None:
-    """Create ``table`` holding the rows of ``select``.
+    """Make ``table`` anew (dropped first if it is there) holding the rows of ``select``.
 
     ``names`` are the table's columns the select's columns fill, in order (as for
-    ``insert().from_select``); the other columns are NULL. With ``exists``, the table is already
-    there, empty: it is filled, or dropped and created anew by the parallel path.
+    ``insert().from_select``); the other columns are NULL.
     """
+    table.drop(conn, checkfirst=True)
     if not _parallel(conn, table):
-        if not exists:
-            table.create(conn)
+        table.create(conn)
         conn.execute(table.insert().from_select(list(names), select))
         return
-    if exists:
-        table.drop(conn)
     given = dict(zip(names, select.selected_columns, strict=True))
     columns = [sa.cast(given.get(c.name, sa.null()), c.type).label(c.name) for c in table.columns]
     filled = select.with_only_columns(*columns, maintain_column_froms=True)

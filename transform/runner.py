@@ -34,7 +34,7 @@ from transform.checker import CompiledProject, compile_project
 from transform.compiler import Check, Repair
 from transform.crosswalks import materialize_crosswalks
 from transform.duplicates import run_duplicates
-from transform.filling import create_filled
+from transform.filling import recreate_filled
 from transform.hashing import HASH_EXCLUDED, sql_row_hash
 from transform.plan import PostCheck, TablePlan
 from transform.project import MappingProject
@@ -138,8 +138,7 @@ def _fill(
     sf.ensure_functions(conn)
     work = work_table(plan, compiled)
     res = result_table(plan, compiled)
-    for t in (work, res):
-        t.drop(conn, checkfirst=True)
+    res.drop(conn, checkfirst=True)
     if plan.fn_columns:
         res.create(conn)
     xf = compiled.xf_tables[plan.name]
@@ -173,7 +172,7 @@ def _fill(
     sel = sa.select(*[_as_sql(v).label(k) for k, v in select_cols.items()]).select_from(plan.from_)
     if plan.where is not None:
         sel = sel.where(sf.is_true(plan.where))
-    create_filled(conn, work, names, sel)
+    recreate_filled(conn, work, names, sel)
     _analyze(conn, work)
     _deferred_checks(conn, compiled, plan, work)
     check_fanout(conn, plan, work)
@@ -453,7 +452,7 @@ def _insert_xf(
     values["_row_hash"] = sql_row_hash(content, conn.dialect.name)
     written, ok = _written(plan, work, res)
     sel = sa.select(*values.values()).select_from(written).where(ok)
-    create_filled(conn, xf, list(values), sel, exists=True)
+    recreate_filled(conn, xf, list(values), sel)
 
 
 def _quarantine(

@@ -14,7 +14,7 @@ from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
 from transform_helpers import stage
 
 from transform import load_project, run_transform
-from transform.filling import create_filled
+from transform.filling import recreate_filled
 
 
 def _table(meta: sa.MetaData, name: str, text: sa.types.TypeEngine[Any] | None = None) -> sa.Table:
@@ -31,7 +31,9 @@ def _table(meta: sa.MetaData, name: str, text: sa.types.TypeEngine[Any] | None =
     )
 
 
-def _source(conn: sa.Connection) -> sa.Table:
+def _staged_select(conn: sa.Connection) -> tuple[list[str], sa.Select[Any]]:
+    """A source table, made and filled in ``conn``, and a select over it that fills the first
+    six columns of :func:`_table`."""
     src = sa.Table(
         "src",
         sa.MetaData(),
@@ -48,10 +50,6 @@ def _source(conn: sa.Connection) -> sa.Table:
             {"pos": 3, "raw": "", "day": dt.date(1999, 12, 31)},
         ],
     )
-    return src
-
-
-def _select(src: sa.Table) -> tuple[list[str], sa.Select[Any]]:
     names = ["_pos", "label", "day", "n", "ok", "_batch"]
     sel = sa.select(
         src.c.pos,
@@ -73,13 +71,12 @@ def _shape(conn: sa.Connection, name: str) -> tuple[Any, ...]:
 
 def test_the_filled_table_is_the_one_create_and_insert_make(staging: sa.Engine) -> None:
     with staging.begin() as conn:
-        src = _source(conn)
-        names, sel = _select(src)
+        names, sel = _staged_select(conn)
         plain = _table(sa.MetaData(), "plain")
         plain.create(conn)
         conn.execute(plain.insert().from_select(names, sel))
         filled = _table(sa.MetaData(), "filled")
-        create_filled(conn, filled, names, sel)
+        recreate_filled(conn, filled, names, sel)
         assert _shape(conn, "filled") == _shape(conn, "plain")
         expected = conn.execute(sa.select(plain).order_by(plain.c._pos)).all()
         got = conn.execute(sa.select(filled).order_by(filled.c._pos)).all()
@@ -87,26 +84,26 @@ def test_the_filled_table_is_the_one_create_and_insert_make(staging: sa.Engine) 
     assert got[0] == (1, "a", dt.date(2003, 2, 28), 10, False, "B1", None)
 
 
-def test_an_existing_empty_table_is_filled_or_made_anew(staging: sa.Engine) -> None:
+def test_a_table_already_there_is_replaced(staging: sa.Engine) -> None:
     with staging.begin() as conn:
-        src = _source(conn)
-        names, sel = _select(src)
+        names, sel = _staged_select(conn)
         table = _table(sa.MetaData(), "again")
         table.create(conn)
-        create_filled(conn, table, names, sel, exists=True)
-        assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 3
+        conn.execute(table.insert(), [{"_pos": 99, "_batch": "OLD"}])
+        recreate_filled(conn, table, names, sel)
+        positions = conn.execute(sa.select(table.c._pos).order_by(table.c._pos)).scalars().all()
         assert _shape(conn, "again")[1] == (("_pos",),)
+    assert positions == [1, 2, 3]
 
 
 def test_a_missing_required_value_fails_as_an_insert_would(staging: sa.Engine) -> None:
     with staging.connect() as conn, conn.begin():
-        src = _source(conn)
-        names, sel = _select(src)
+        names, sel = _staged_select(conn)
         sel = sel.with_only_columns(
             *[*sel.selected_columns[:-1], sa.null()], maintain_column_froms=True
         )
         with pytest.raises(sa.exc.IntegrityError):
-            create_filled(conn, _table(sa.MetaData(), "nulls"), names, sel)
+            recreate_filled(conn, _table(sa.MetaData(), "nulls"), names, sel)
 
 
 POSTGRESQL = pytest.mark.parametrize("staging", ["postgresql"], indirect=True)
@@ -122,10 +119,9 @@ def test_postgresql_creates_the_table_from_the_select_and_restores_the_planner(
         staging, "before_cursor_execute", lambda _c, _cu, statement, *_a: seen.append(statement)
     )
     with staging.begin() as conn:
-        src = _source(conn)
-        names, sel = _select(src)
+        names, sel = _staged_select(conn)
         before = str(conn.exec_driver_sql("SHOW parallel_tuple_cost").scalar())
-        create_filled(conn, _table(sa.MetaData(), "made"), names, sel)
+        recreate_filled(conn, _table(sa.MetaData(), "made"), names, sel)
         assert str(conn.exec_driver_sql("SHOW parallel_tuple_cost").scalar()) == before
     assert any(s.startswith("CREATE TABLE made AS SELECT") for s in seen), seen
     assert not any(s.startswith("INSERT INTO made") for s in seen)
@@ -136,8 +132,7 @@ def test_postgresql_creates_the_table_from_the_select_and_restores_the_planner(
 def test_postgresql_keeps_insert_for_a_bounded_text_column(staging: sa.Engine) -> None:
     """An explicit cast to VARCHAR(2) would cut a longer text short; an insert refuses it."""
     with staging.connect() as conn, conn.begin():
-        src = _source(conn)
-        names, sel = _select(src)
+        names, sel = _staged_select(conn)
         sel = sel.with_only_columns(
             sel.selected_columns[0],
             sa.literal("abc"),
@@ -145,7 +140,7 @@ def test_postgresql_keeps_insert_for_a_bounded_text_column(staging: sa.Engine) -
             maintain_column_froms=True,
         )
         with pytest.raises(sa.exc.DataError):
-            create_filled(conn, _table(sa.MetaData(), "short", sa.String(2)), names, sel)
+            recreate_filled(conn, _table(sa.MetaData(), "short", sa.String(2)), names, sel)
 
 
 @pytest.mark.postgres
