@@ -9,13 +9,22 @@ the work in the parent.
 
 from __future__ import annotations
 
+import os
 import pickle
 
 from sqlalchemy import Engine
 
 from cutover.errors import CutoverError
 
-__all__ = ["portable_error", "shareable", "url_of"]
+__all__ = ["portable_error", "shareable", "url_of", "usable_cores"]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def url_of(engine: Engine) -> str:

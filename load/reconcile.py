@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL, make_url
 
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
-from cutover.processes import shareable, url_of
+from cutover.processes import shareable, url_of, usable_cores
 from load.checksum import BatchChecksum, BatchMatch, Checksums, batch_checksums, batch_matches
 from load.engine import attachable, create_target_engine
 from load.tables import key_columns, load_order, xf_table
@@ -57,7 +57,7 @@ QUARANTINE_TABLE = "xf__quarantine"
 _T = TypeVar("_T")
 
 #: Staged rows from which a load reads the staging side's checksums in a second process
-#: (``reconcile(workers=2)``): below it, starting the process costs more than it saves.
+#: (``reconcile(side_by_side=True)``): below it, starting the process costs more than it saves.
 PARALLEL_ROWS = 500_000
 
 
@@ -253,7 +253,7 @@ def reconcile(
     tables: Iterable[Table] | None = None,
     known: Checksums | None = None,
     compare: Literal["auto", "checksums"] = "auto",
-    workers: int = 1,
+    side_by_side: bool = False,
 ) -> ReconciliationReport:
     """Compare the transform's output in ``staging`` with the ``target``, per table and batch.
 
@@ -262,9 +262,10 @@ def reconcile(
     ``compare="auto"``, two SQLite files are compared row by row inside the engine (the staging
     file attached to the target); otherwise, and on other engines, by checksums.
 
-    Comparing by checksums, each row is hashed in Python on both sides. With ``workers`` of 2 or
-    more (and a staging database another process can open), a second process reads the staging
-    side while this one reads the target side and the lineage counts: at 10,000 offenders, both
+    Comparing by checksums, each row is hashed in Python on both sides. With ``side_by_side``
+    (on a machine with two cores or more, and a staging database another process can open), a
+    second process reads the staging side while this one reads the target side and the lineage
+    counts: at 10,000 offenders, both
     on PostgreSQL, the reconciliation took 13.4-13.6 s in one process and 9.3 s with the worker,
     its start included.
     """
@@ -302,7 +303,7 @@ def reconcile(
                 return []
             return _source_lines(s_engine, t_engine, chosen, wanted, QUARANTINE_TABLE in present)
 
-        if joined is None and workers > 1:
+        if joined is None and side_by_side:
             sources = _read_side_by_side(s_engine, t_engine, chosen, wanted, read, sources_now)
         else:
             sources = sources_now()
@@ -327,12 +328,13 @@ def _read_side_by_side(
 ) -> _T:
     """Have a worker process read the staging side's checksums of ``tables`` into ``read``,
     while this one reads the target side's into it and then runs ``meanwhile``; return what
-    ``meanwhile`` returns. When staging is a database no other process can open, or a table is
-    not a target model's, only ``meanwhile`` is run (the caller reads both sides).
+    ``meanwhile`` returns. When staging is a database no other process can open, a table is not
+    a target model's, or this process may run on one core only, only ``meanwhile`` is run (the
+    caller reads both sides).
     """
     pending = [t.name for t in tables if t.name not in read.staged]
     models = {t.name for t in load_order()}
-    if not pending or not shareable(staging) or not set(pending) <= models:
+    if not pending or not shareable(staging) or not set(pending) <= models or usable_cores() < 2:
         return meanwhile()
     log = get_logger("load")
     context = multiprocessing.get_context("spawn")

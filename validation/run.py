@@ -10,7 +10,6 @@ cost of the rules can be set against the cost of the reads.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +23,7 @@ from sqlalchemy.engine import Engine
 from cutover.control.store import control_engine
 from cutover.errors import CutoverError
 from cutover.logs import configure_logging, get_logger
-from cutover.processes import portable_error, shareable, url_of
+from cutover.processes import portable_error, shareable, url_of, usable_cores
 from cutover.settings import Settings
 from load.engine import create_target_engine
 from validation.explain import MS_REL_DT, Comparison, explain
@@ -202,11 +201,7 @@ def _tally(summary: SummaryRow, row: OffenderRow) -> SummaryRow:
 
 def default_workers() -> int:
     """Worker processes validation uses by default: one per core it may run on, at most 8."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return max(1, min(usable_cores(), 8))
 
 
 def validate_run(

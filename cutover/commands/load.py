@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -210,7 +209,7 @@ def register(app: typer.Typer) -> None:
         report = reconcile(
             settings.staging.url.get_secret_value(),
             settings.target.url.get_secret_value(),
-            workers=2 if (os.cpu_count() or 1) > 1 else 1,
+            side_by_side=True,
         )
         _show_report(report, as_json=as_json, only_problems=only_problems)
         if not report.ok:

@@ -265,7 +265,7 @@ def test_a_worker_process_reads_the_staging_side_and_the_report_is_the_same(
     sa.event.listen(sa.Engine, "before_cursor_execute", note)
     try:
         with capture_logs() as logs:
-            beside = reconcile(staging_url, target_url, compare="checksums", workers=2)
+            beside = reconcile(staging_url, target_url, compare="checksums", side_by_side=True)
     finally:
         sa.event.remove(sa.Engine, "before_cursor_execute", note)
     assert beside.to_json() == alone.to_json()
@@ -280,5 +280,5 @@ def test_a_worker_process_reads_the_staging_side_and_the_report_is_the_same(
     _execute(
         staging_url, "UPDATE xf_person SET _row_hash = 'tampered' WHERE person_id = '000100001'"
     )
-    changed = reconcile(staging_url, target_url, compare="checksums", workers=2)
+    changed = reconcile(staging_url, target_url, compare="checksums", side_by_side=True)
     assert changed.problems == ["person [ECI]: key checksums differ (same row count)"]
