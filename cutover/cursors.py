@@ -1,10 +1,11 @@
 """Queries run on the connection's own DB-API cursor, read as the plain tuples the driver makes.
 
-Whoever reads millions of rows (extraction from a legacy database, validation reading the
-migrated facts) pays per row, so rows are fetched straight from the driver's cursor in chunks:
-no SQLAlchemy result row per row, no per-value type processing. The statement is still compiled
-by SQLAlchemy, so dialects, quoting and ``IN`` lists stay its business; select untyped or
-plainly typed columns, whose values SQLAlchemy would hand over unchanged anyway.
+Whoever reads millions of rows (extraction from a legacy database, the load's copy from staging and
+its checksums, validation reading the migrated facts) pays per row, so rows are fetched straight
+from the driver's cursor in chunks: no SQLAlchemy result row per row, no per-value type processing.
+The statement is still compiled by SQLAlchemy, so dialects, quoting and ``IN`` lists stay its
+business; select untyped or plainly typed columns, whose values SQLAlchemy would hand over unchanged
+anyway.
 
 On drivers whose cursors stream only when named (psycopg, psycopg2) a named cursor is opened,
 which PostgreSQL runs server-side: memory holds one chunk whatever the size of the table. Every
