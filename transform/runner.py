@@ -172,13 +172,17 @@ def _fill(
     sel = sa.select(*[_as_sql(v).label(k) for k, v in select_cols.items()]).select_from(plan.from_)
     if plan.where is not None:
         sel = sel.where(sf.is_true(plan.where))
-    recreate_filled(conn, work, names, sel)
+    # The row hash is over the values the working table stores: a fill split across processes
+    # computes it there, where it is shared out; otherwise the xf_ table's fill computes it.
+    derived = {} if plan.fn_columns else {"_h": _row_hash(compiled, plan, work, res, conn)}
+    split = recreate_filled(conn, work, names, sel, split_on=driving.c["_src_pos"], derived=derived)
+    hashed = split and bool(derived)
     _analyze(conn, work)
     _deferred_checks(conn, compiled, plan, work)
     check_fanout(conn, plan, work)
     _post_checks(conn, compiled, plan, work)
     python_seconds = _python_pass(conn, plan, work, res, chunk_rows) if plan.fn_columns else 0.0
-    _insert_xf(conn, compiled, plan, work, res)
+    _insert_xf(conn, compiled, plan, work, res, hashed=hashed)
     _analyze(conn, compiled.xf_tables[plan.name])
     flagged = _flagged(conn, plan, work)
     _quarantine(conn, compiled, plan, work, res, flagged, run_id)
@@ -434,10 +438,10 @@ def _call_functions(
     return values
 
 
-def _insert_xf(
-    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table, res: sa.Table
-) -> None:
-    """Write ``xf_<table>``; the engine computes each row's hash in the same statement."""
+def _xf_values(
+    compiled: CompiledProject, plan: TablePlan, work: sa.Table, res: sa.Table
+) -> dict[str, Any]:
+    """The value of each column of ``xf_<table>`` but ``_row_hash``, in the table's order."""
     xf = compiled.xf_tables[plan.name]
     fn_index = {fn.column: j for j, fn in enumerate(plan.fn_columns)}
     values: dict[str, Any] = {}
@@ -448,8 +452,36 @@ def _insert_xf(
             values[c.name] = res.c[f"f_{fn_index[c.name]}"]
         elif c.name != "_row_hash":
             values[c.name] = work.c[f"c_{i}"]
+    return values
+
+
+def _row_hash(
+    compiled: CompiledProject,
+    plan: TablePlan,
+    work: sa.Table,
+    res: sa.Table,
+    conn: sa.Connection,
+) -> sa.ColumnElement[str]:
+    """The ``_row_hash`` of a row of ``xf_<table>``, over its content columns."""
+    values = _xf_values(compiled, plan, work, res)
     content = [v for name, v in values.items() if name not in HASH_EXCLUDED]
-    values["_row_hash"] = sql_row_hash(content, conn.dialect.name)
+    return sql_row_hash(content, conn.dialect.name)
+
+
+def _insert_xf(
+    conn: sa.Connection,
+    compiled: CompiledProject,
+    plan: TablePlan,
+    work: sa.Table,
+    res: sa.Table,
+    *,
+    hashed: bool,
+) -> None:
+    """Write ``xf_<table>``; the engine computes each row's hash in the same statement, unless
+    the working table's fill did (``hashed``)."""
+    xf = compiled.xf_tables[plan.name]
+    values = _xf_values(compiled, plan, work, res)
+    values["_row_hash"] = work.c._h if hashed else _row_hash(compiled, plan, work, res, conn)
     written, ok = _written(plan, work, res)
     sel = sa.select(*values.values()).select_from(written).where(ok)
     recreate_filled(conn, xf, list(values), sel)

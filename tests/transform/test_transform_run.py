@@ -278,8 +278,10 @@ def test_a_row_lost_between_check_and_write_fails_the_run_loudly(
     stage_example(staging)
     write = runner._insert_xf
 
-    def losing_one_site(conn: sa.Connection, compiled: Any, plan: Any, *args: Any) -> None:
-        write(conn, compiled, plan, *args)
+    def losing_one_site(
+        conn: sa.Connection, compiled: Any, plan: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        write(conn, compiled, plan, *args, **kwargs)
         if plan.name == "site":
             xf = compiled.xf_tables["site"]
             conn.execute(xf.delete().where(xf.c.site_id == "S3"))

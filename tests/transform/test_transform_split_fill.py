@@ -1,0 +1,253 @@
+"""A large SQLite fill computed by worker processes (``transform.filling``): the rows one
+statement stores, the derived row hash over the stored values, the parts detached and deleted
+afterwards; and the fill kept in one statement when the workers could not see what this
+connection has written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
+from transform_helpers import rows, stage
+
+from transform import filling, load_project, run_transform
+from transform.filling import recreate_filled
+from transform.hashing import sql_row_hash
+from transform.sqlfuncs import SQLITE_YYYYMMDD
+
+#: The mapping of test_transform_row_hash without its Python function column, so that the
+#: working table's fill computes the row hash.
+MAPPING_SQL_ONLY = (
+    "\n".join(line for line in MAPPING.splitlines() if "fn:" not in line)
+    + "\n    unfilled: [years]\n"
+)
+
+
+@pytest.fixture
+def split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fill with a position column is split in two, however few its rows."""
+    monkeypatch.setattr(filling, "SPLIT_ROWS", 1)
+    monkeypatch.setattr(filling, "usable_cores", lambda: 2)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    made = sa.create_engine(f"sqlite:///{tmp_path / 'staging.db'}")
+    yield made
+    made.dispose()
+
+
+SRC = sa.Table(
+    "src",
+    sa.MetaData(),
+    sa.Column("pos", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("raw", sa.Text),
+    sa.Column("day", sa.Text),
+)
+
+
+def _source(engine: sa.Engine, count: int = 40) -> None:
+    days = ["20030228", "20030231", "", "19991231", "2003"]
+    with engine.begin() as conn:
+        SRC.create(conn)
+        conn.execute(
+            SRC.insert(),
+            [
+                {"pos": p, "raw": f" r{p} " if p % 3 else "   ", "day": days[p % len(days)]}
+                for p in range(count)
+            ],
+        )
+
+
+def _table(name: str) -> sa.Table:
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("_pos", sa.BigInteger, index=True),
+        sa.Column("label", sa.Text),
+        sa.Column("day", sa.Date),
+        sa.Column("n", sa.Integer),
+        sa.Column("_batch", sa.Text),
+        sa.Column("_h", sa.Text),
+    )
+
+
+NAMES = ["_pos", "label", "day", "n", "_batch"]
+SELECT = sa.select(
+    SRC.c.pos,
+    sa.func.nullif(sa.func.trim(SRC.c.raw), ""),
+    getattr(sa.func, SQLITE_YYYYMMDD)(SRC.c.day),
+    SRC.c.pos * 10,
+    sa.literal("B1"),
+)
+
+
+def _hash(table: sa.Table) -> sa.ColumnElement[str]:
+    return sql_row_hash([table.c.label, table.c.day, table.c.n, table.c._batch], "sqlite")
+
+
+def _stored(conn: sa.Connection, table: sa.Table) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in conn.execute(sa.select(table).order_by(table.c._pos))]
+
+
+def _parts(folder: Path) -> list[Path]:
+    return sorted(folder.glob(".staging.db.fill-*"))
+
+
+def test_a_split_fill_stores_the_rows_one_statement_stores_and_hashes_them(
+    engine: sa.Engine, split: None, tmp_path: Path
+) -> None:
+    _source(engine)
+    plain, parted = _table("plain"), _table("parted")
+    with engine.connect() as conn:
+        assert recreate_filled(conn, plain, NAMES, SELECT) is False
+        conn.commit()
+        with capture_logs() as logs:
+            derived = {"_h": _hash(parted)}
+            done = recreate_filled(conn, parted, NAMES, SELECT, split_on=SRC.c.pos, derived=derived)
+        assert done is True
+        # The parts are attached until the connection goes back to the pool.
+        assert len(_parts(tmp_path)) == 2
+        conn.commit()
+        got = _stored(conn, parted)
+        expected = _stored(conn, plain)
+        hashed = dict(conn.execute(sa.select(plain.c._pos, _hash(plain))).all())
+    [event] = [e for e in logs if e["event"] == "fill_split"]
+    assert (event["parts"], event["rows"], event["derived"]) == (2, 40, ["_h"])
+    assert [r[:-1] for r in got] == [r[:-1] for r in expected]
+    assert all(r[-1] is None for r in expected)
+    # The derived hash is the one computed over the values a single statement stored.
+    assert {r[0]: r[-1] for r in got} == hashed
+    assert len(set(hashed.values())) == 40
+
+
+def test_the_parts_are_detached_and_deleted_when_the_connection_goes_back(
+    engine: sa.Engine, split: None, tmp_path: Path
+) -> None:
+    _source(engine)
+    with engine.connect() as conn:
+        assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
+        conn.commit()
+        attached = {r[1] for r in conn.exec_driver_sql("PRAGMA database_list")}
+        assert any(name.startswith("cutover_fill_") for name in attached), attached
+    assert _parts(tmp_path) == []
+    with engine.connect() as conn:
+        attached = {r[1] for r in conn.exec_driver_sql("PRAGMA database_list")}
+        count = conn.execute(sa.select(sa.func.count()).select_from(_table("t"))).scalar_one()
+    assert not any(name.startswith("cutover_fill_") for name in attached), attached
+    assert count == 40
+
+
+def test_an_open_transaction_keeps_the_fill_in_one_statement(
+    engine: sa.Engine, split: None, tmp_path: Path
+) -> None:
+    """A worker reads what is committed: a row this connection has not committed yet would be
+    missing from the parts, so the fill is not split."""
+    _source(engine)
+    with engine.connect() as conn:
+        conn.execute(SRC.insert(), {"pos": 99, "raw": "late", "day": "20200101"})
+        with capture_logs() as logs:
+            done = recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
+        positions = conn.execute(sa.select(_table("t").c._pos)).scalars().all()
+        conn.commit()
+    assert done is False
+    assert not [e for e in logs if e["event"] == "fill_split"]
+    assert 99 in positions
+    assert len(positions) == 41
+    assert _parts(tmp_path) == []
+
+
+def test_a_database_in_memory_is_never_split(split: None) -> None:
+    memory = sa.create_engine("sqlite://")
+    try:
+        _source(memory)
+        with memory.connect() as conn:
+            assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos) is False
+            conn.commit()
+            assert conn.execute(sa.select(sa.func.count()).select_from(_table("t"))).scalar() == 40
+    finally:
+        memory.dispose()
+
+
+@pytest.mark.parametrize(
+    "mapping", [MAPPING_SQL_ONLY, MAPPING], ids=["hash-in-the-fill", "python-column"]
+)
+def test_a_split_transform_writes_what_a_whole_one_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mapping: str
+) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "project.yaml").write_text(PROJECT, encoding="utf-8")
+    (folder / "out.yaml").write_text(mapping, encoding="utf-8")
+    project = load_project(folder)
+    data = [*ROWS, ("007", "S2", "B   ", "x1 ", "20030231", "2Y    ")]
+    outputs = {}
+    for name in ("whole", "split"):
+        if name == "split":
+            monkeypatch.setattr(filling, "SPLIT_ROWS", 1)
+            monkeypatch.setattr(filling, "usable_cores", lambda: 2)
+        engine = sa.create_engine(f"sqlite:///{tmp_path / name}.db")
+        try:
+            stage(engine, "h", "SRC", COLUMNS, data, key=["ID"])
+            with capture_logs() as logs:
+                run_transform(project, engine, TARGET, "run-1")
+            split = [e for e in logs if e["event"] == "fill_split"]
+            outputs[name] = (
+                sorted(tuple(sorted(r.items())) for r in rows(engine, "xf_out")),
+                sorted(tuple(sorted(r.items())) for r in rows(engine, "xf__quarantine")),
+            )
+        finally:
+            engine.dispose()
+        assert len(split) == (name == "split")
+        if split:
+            hashed = "fn:" not in mapping
+            assert split[0]["derived"] == (["_h"] if hashed else [])
+    assert outputs["split"] == outputs["whole"]
+    assert len(outputs["whole"][0]) >= 6
+    assert outputs["whole"][1]
+
+
+def _dying_part(*_args: Any) -> int:
+    """A worker that is killed mid-fill."""
+    os._exit(1)
+
+
+def test_a_worker_lost_mid_fill_leaves_the_fill_to_this_process(
+    engine: sa.Engine, split: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _source(engine)
+    monkeypatch.setattr(filling, "_fill_part", _dying_part)
+    with engine.connect() as conn:
+        with capture_logs() as logs:
+            done = recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
+        count = conn.execute(sa.select(sa.func.count()).select_from(_table("t"))).scalar_one()
+        conn.commit()
+    assert done is False
+    assert count == 40
+    assert [e["event"] for e in logs] == ["fill_split_worker_lost"]
+    assert _parts(tmp_path) == []
+
+
+def test_parts_left_by_a_process_that_is_gone_are_deleted(
+    engine: sa.Engine, split: None, tmp_path: Path
+) -> None:
+    finished = subprocess.Popen(["true"])  # a process that has exited
+    finished.wait()
+    stale = tmp_path / f".staging.db.fill-{finished.pid}-0-0"
+    living = tmp_path / f".staging.db.fill-{os.getppid()}-0-0"
+    stale.write_bytes(b"")
+    living.write_bytes(b"")
+    _source(engine)
+    with engine.connect() as conn:
+        assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
+        conn.commit()
+    assert not stale.exists()
+    assert living.exists()
+    assert _parts(tmp_path) == [living]
