@@ -8,7 +8,7 @@ DEMO   := demo-workspace
 OFFENDERS ?= 2000
 PYTEST_ARGS ?=
 
-.PHONY: all env demo test lint typecheck pytest services bench clean goldens
+.PHONY: all env demo test lint typecheck pytest services bench profile clean goldens
 
 all: test
 
@@ -44,6 +44,13 @@ BENCH_ARGS ?= --scaling
 bench: env services
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	set -a && . .services/env && set +a && $(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
+
+# Where a dry run's time goes: py-spy samples every process of one SQLite dry run (10,000
+# offenders by default) and prints the project's functions and the running frames by share.
+PROFILE_ARGS ?=
+profile: env
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m tests.benchmarks.profile $(PROFILE_ARGS)
 
 # Rewrite the golden files of the mapping tests on purpose, after reviewing the change.
 goldens: env
