@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
-from transform_helpers import rows, stage
+from transform_helpers import EXAMPLE, rows, stage, stage_example
+from transform_helpers import TARGET as EXAMPLE_TARGET
 
 from transform import filling, load_project, run_transform
 from transform.filling import recreate_filled
@@ -251,3 +252,33 @@ def test_parts_left_by_a_process_that_is_gone_are_deleted(
     assert not stale.exists()
     assert living.exists()
     assert _parts(tmp_path) == [living]
+
+
+def test_the_example_project_split_writes_what_it_writes_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table of the example mappings (parents, orphans, merges, crosswalks) split in two:
+    the same xf_ rows, quarantine and accounting as in one statement."""
+    project = load_project(EXAMPLE)
+    outputs = {}
+    for name in ("whole", "split"):
+        if name == "split":
+            monkeypatch.setattr(filling, "SPLIT_ROWS", 1)
+            monkeypatch.setattr(filling, "usable_cores", lambda: 2)
+        engine = sa.create_engine(f"sqlite:///{tmp_path / name}.db")
+        try:
+            stage_example(engine)
+            with capture_logs() as logs:
+                run_transform(project, engine, EXAMPLE_TARGET, "run-1")
+            tables = sorted(t for t in sa.inspect(engine).get_table_names() if t.startswith("xf_"))
+            outputs[name] = {
+                t: sorted(tuple(sorted(r.items())) for r in rows(engine, t))
+                for t in tables
+                if not t.startswith("xf__work")
+            }
+        finally:
+            engine.dispose()
+        assert bool([e for e in logs if e["event"] == "fill_split"]) == (name == "split")
+    assert outputs["split"] == outputs["whole"]
+    rules = {dict(r)["rule"] for r in outputs["whole"]["xf__quarantine"]}
+    assert "orphan" in rules, rules
