@@ -1,5 +1,5 @@
-"""What worker processes (validation's, the reconciliation's) need: engines opened again from
-URLs, errors sent home.
+"""What worker processes (validation's, the reconciliation's, a split SQLite fill's) need:
+engines opened again from URLs, how many of them to start, errors sent home.
 
 A worker is a fresh process (spawned), so it opens its own engines from the parent's URLs
 (validation's control database through :func:`cutover.control.store.control_engine`, whose
@@ -9,14 +9,23 @@ the work in the parent.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
+from concurrent.futures import ProcessPoolExecutor
 
 from sqlalchemy import Engine
 
 from cutover.errors import CutoverError
 
-__all__ = ["portable_error", "shareable", "url_of", "usable_cores"]
+__all__ = [
+    "portable_error",
+    "shareable",
+    "spawned_pool",
+    "url_of",
+    "usable_cores",
+    "worker_count",
+]
 
 
 def usable_cores() -> int:
@@ -25,6 +34,17 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def spawned_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` fresh (spawned) processes: none inherits this one's open database
+    connections, as forked ones would."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def worker_count(limit: int) -> int:
+    """Worker processes for work split by core: one per usable core, at most ``limit``."""
+    return max(1, min(usable_cores(), limit))
 
 
 def url_of(engine: Engine) -> str:

@@ -18,10 +18,9 @@ Any difference fails: :meth:`ReconciliationReport.raise_for_differences`.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -33,7 +32,7 @@ from sqlalchemy.engine import URL, make_url
 
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
-from cutover.processes import shareable, url_of, usable_cores
+from cutover.processes import shareable, spawned_pool, url_of, usable_cores
 from load.checksum import BatchChecksum, BatchMatch, Checksums, batch_checksums, batch_matches
 from load.engine import attachable, create_target_engine
 from load.tables import key_columns, load_order, xf_table
@@ -337,8 +336,7 @@ def _read_side_by_side(
     if not pending or not shareable(staging) or not set(pending) <= models or usable_cores() < 2:
         return meanwhile()
     log = get_logger("load")
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
+    with spawned_pool(1) as pool:
         future: Future[tuple[int, dict[str, dict[str, BatchChecksum]]]] = pool.submit(
             _staged_checksums, url_of(staging), pending, None if wanted is None else sorted(wanted)
         )

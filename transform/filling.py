@@ -20,62 +20,23 @@ workers' start (``parallel_setup_cost``), so small tables keep one process.
 A column type whose cast could change a value (a text of bounded length truncates under an
 explicit cast, where an insert fails) keeps the plain path.
 
-SQLite runs every statement in one process. A fill whose select reads a large staged table
-(``split_on`` names the table's position column, at least :data:`SPLIT_ROWS` rows) is computed
-by worker processes instead, one per core, each over its own range of positions, into a
-scratch database file of its own (:func:`_fill_part`); this process then copies the parts into
-the table in position order. A part is first stored in a table of the same declared column
-types, so its values are the ones the table would store, and columns derived from those stored
-values (the row hash, which the ``xf_`` table's fill would otherwise compute in this process)
-are computed there too. The workers read staging as it is committed, so the split is taken
-only while this connection has no transaction open (every write it made is visible to them);
-otherwise, and for a database no other process can open, the fill stays in one statement. The
-parts stay attached until the connection goes back to the pool (SQLite cannot detach a database
-inside the transaction that read it), and are deleted then.
-
-Measured on the ledger at 10,000 offenders (1.37 million rows, 2 cores): in one process, the
-working table's fill took 21.7 s and the ``xf_`` table's, hashing each row, 10.4 s; split, the
-two parts took 18.3 s side by side (values and hashes), copying them in 1.5 s (4.8 s into the
-indexed table), and the ``xf_`` table's fill, with the hashes made, 2.7 s.
+SQLite runs every statement in one process: a large fill there is split across worker processes
+by :mod:`transform.splitting`, when it applies.
 """
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
-import os
-import sqlite3
-import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.pool import Pool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.visitors import replacement_traverse
 
-from cutover.logs import get_logger
-from cutover.processes import usable_cores
-from transform.sqlfuncs import register_sqlite_functions
+from transform.splitting import fill_in_parts
 
-__all__ = ["SPLIT_ROWS", "recreate_filled"]
-
-#: Rows of the split-on table from which a SQLite fill is computed by worker processes: below
-#: it, starting them and copying their parts back costs more than it saves.
-SPLIT_ROWS = 250_000
-#: The most worker processes one fill uses.
-MAX_PARTS = 8
-#: Where the attached parts of a connection are listed (``Connection.info``) until checkin.
-_PARTS_KEY = "cutover_fill_parts"
-_numbers = itertools.count()
+__all__ = ["recreate_filled"]
 
 
 class _CreateTableAs(sa.sql.expression.Executable, ClauseElement):
@@ -117,7 +78,7 @@ def recreate_filled(
     ``names`` are the table's columns the select's columns fill, in order (as for
     ``insert().from_select``); the other columns are NULL. ``split_on`` is the integer
     position column of the select's driving table, by whose ranges a large SQLite fill may be
-    computed in worker processes (see the module's docstring). ``derived`` maps more of the
+    computed in worker processes (:mod:`transform.splitting`). ``derived`` maps more of the
     table's columns to expressions over its stored columns (``table.c``) that the workers
     compute too, so that the work is shared. Returns whether they did: when False, the
     ``derived`` columns are NULL and the caller computes those values itself.
@@ -125,7 +86,7 @@ def recreate_filled(
     table.drop(conn, checkfirst=True)
     if not _parallel(conn, table):
         table.create(conn)
-        if split_on is not None and _filled_in_parts(
+        if split_on is not None and fill_in_parts(
             conn, table, names, select, split_on, dict(derived or {})
         ):
             return True
@@ -160,175 +121,3 @@ def _parallel(conn: sa.Connection, table: sa.Table) -> bool:
     )
     defaults = any(c.server_default is not None for c in table.columns)
     return not (constrained or defaults) and all(_exact_cast(c.type) for c in table.columns)
-
-
-def _filled_in_parts(
-    conn: sa.Connection,
-    table: sa.Table,
-    names: Sequence[str],
-    select: sa.Select[Any],
-    split_on: sa.ColumnElement[int],
-    derived: dict[str, sa.ColumnElement[Any]],
-) -> bool:
-    """Fill the empty ``table`` from parts computed by worker processes, ``derived`` columns
-    included; False (nothing done) when the split does not apply."""
-    driver = conn.connection.driver_connection
-    database = conn.engine.url.database or ""
-    if (
-        not isinstance(driver, sqlite3.Connection)
-        or driver.in_transaction
-        or database in ("", ":memory:")
-        or "mode=memory" in str(conn.engine.url)
-        or usable_cores() < 2
-    ):
-        return False
-    low, high, rows = conn.execute(
-        sa.select(sa.func.min(split_on), sa.func.max(split_on), sa.func.count())
-    ).one()
-    if rows < SPLIT_ROWS:
-        return False
-    parts = min(usable_cores(), MAX_PARTS)
-    step = (high - low) // parts + 1
-    ranges = [(low + k * step, min(high, low + (k + 1) * step - 1)) for k in range(parts)]
-    try:
-        statements = [
-            _literal(conn, select.where(split_on.between(first, last))) for first, last in ranges
-        ]
-        finish = _literal(conn, _derived_select(table, derived)) if derived else None
-    except CompileError:
-        return False
-    path = Path(database).resolve()
-    _remove_stale_parts(path)
-    number = next(_numbers)
-    files = [path.parent / f".{path.name}.fill-{os.getpid()}-{number}-{k}" for k in range(parts)]
-    columns = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
-    started = time.perf_counter()
-    try:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(parts, mp_context=context) as pool:
-            futures = [
-                pool.submit(_fill_part, str(path), table.name, columns, sql, finish, str(f))
-                for sql, f in zip(statements, files, strict=True)
-            ]
-            counts = [future.result() for future in futures]
-    except BrokenProcessPool:
-        for f in files:
-            f.unlink(missing_ok=True)
-        get_logger("transform").warning(
-            "fill_split_worker_lost", table=table.name, hint="the fill runs in this process"
-        )
-        return False
-    except BaseException:
-        for f in files:
-            f.unlink(missing_ok=True)
-        raise
-    computed = time.perf_counter()
-    for k, f in enumerate(files):
-        schema = f"cutover_fill_{number}_{k}"
-        driver.execute(f"ATTACH DATABASE ? AS {schema}", (str(f),))
-        conn.info.setdefault(_PARTS_KEY, []).append((schema, str(f)))
-    # Into a table without indexes, SQLite copies a part's records as they are stored, without
-    # decoding them (its transfer optimization), however many parts went in before; the indexes
-    # are built after, in one sort each.
-    for index in table.indexes:
-        index.drop(conn)
-    quoted = conn.dialect.identifier_preparer.format_table(table)
-    for k in range(parts):
-        conn.exec_driver_sql(f"INSERT INTO {quoted} SELECT * FROM cutover_fill_{number}_{k}.part")
-    for index in table.indexes:
-        index.create(conn)
-    get_logger("transform").info(
-        "fill_split",
-        table=table.name,
-        parts=parts,
-        rows=sum(counts),
-        source_rows=rows,
-        derived=sorted(derived),
-        compute_seconds=round(computed - started, 3),
-        copy_seconds=round(time.perf_counter() - computed, 3),
-    )
-    return True
-
-
-def _literal(conn: sa.Connection, statement: sa.Select[Any]) -> str:
-    """``statement`` as SQL text with its values written in, for another process to run."""
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    return str(compiled)
-
-
-def _derived_select(table: sa.Table, derived: dict[str, sa.ColumnElement[Any]]) -> sa.Select[Any]:
-    """Every column of ``table`` read from a part's stored rows (``fill.rows``), the
-    ``derived`` ones computed from them."""
-    stored = sa.Table(
-        "rows", sa.MetaData(), *[sa.Column(c.name, c.type) for c in table.columns], schema="fill"
-    )
-
-    def swap(element: Any, **_kw: Any) -> Any:
-        if isinstance(element, sa.Column) and element.table is table:
-            return stored.c[element.name]
-        return None
-
-    no_options: dict[str, Any] = {}
-    return sa.select(
-        *[
-            sa.cast(replacement_traverse(derived[c.name], no_options, swap), c.type).label(c.name)
-            if c.name in derived
-            else stored.c[c.name]
-            for c in table.columns
-        ]
-    )
-
-
-def _remove_stale_parts(database: Path) -> None:
-    """Delete the parts a process that is gone left next to ``database`` (killed mid-fill)."""
-    for part in database.parent.glob(f".{database.name}.fill-*"):
-        pid = part.name.removeprefix(f".{database.name}.fill-").split("-")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            part.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _fill_part(
-    database: str, table: str, columns: str, statement: str, finish: str | None, part: str
-) -> int:
-    """In a worker: the rows of ``statement`` (reading staging, opened read-only) into a new
-    database file ``part``, in a table shaped as ``table`` (same declared column types, so the
-    same values are stored); with ``finish``, that table is read by it (as ``part``) into the
-    final one, which computes the derived columns. Returns the rows."""
-    Path(part).unlink(missing_ok=True)
-    conn = sqlite3.connect(f"file:{quote(database)}?mode=ro", uri=True, isolation_level=None)
-    try:
-        register_sqlite_functions(conn)
-        conn.execute("ATTACH DATABASE ? AS fill", (part,))
-        conn.execute("PRAGMA fill.journal_mode = OFF")
-        conn.execute("PRAGMA fill.synchronous = OFF")
-        rows = "rows" if finish else "part"
-        conn.execute(f'CREATE TABLE fill.{rows} AS SELECT * FROM main."{table}" WHERE 0')
-        count = conn.execute(f"INSERT INTO fill.{rows} ({columns}) {statement}").rowcount
-        if finish:
-            conn.execute(f"CREATE TABLE fill.part AS {finish}")
-        return count
-    finally:
-        conn.close()
-
-
-@event.listens_for(Pool, "checkin")
-def _release_parts(dbapi_conn: Any, record: Any) -> None:
-    """Detach and delete the parts a fill attached, once the connection's transaction is over."""
-    attached = record.info.pop(_PARTS_KEY, None) if record is not None else None
-    if not attached or not isinstance(dbapi_conn, sqlite3.Connection):
-        return
-    for schema, path in attached:
-        try:
-            dbapi_conn.execute(f"DETACH DATABASE {schema}")
-        finally:
-            Path(path).unlink(missing_ok=True)

@@ -5,7 +5,8 @@ Per target table, inside one transaction:
 1. one statement computes, for every source row the mapping's filter keeps, every target value,
    the batch, whether the row was merged, and one flag per check (date, number, flag, crosswalk,
    required value, orphan), into a working table ``xf__work`` (an INSERT ... SELECT; on
-   PostgreSQL a CREATE TABLE ... AS, which the server runs in parallel: :mod:`transform.filling`);
+   PostgreSQL a CREATE TABLE ... AS, which the server runs in parallel: :mod:`transform.filling`;
+   on SQLite, for a large table, one worker process per core: :mod:`transform.splitting`);
 2. only for a mapping that calls registered Python functions (the fallback for what SQL cannot
    say), a chunked Python pass over the rows that passed every check computes them;
 3. one statement (made the same way) writes ``xf_<table>``, the engine computing each row's
@@ -174,7 +175,9 @@ def _fill(
         sel = sel.where(sf.is_true(plan.where))
     # The row hash is over the values the working table stores: a fill split across processes
     # computes it there, where it is shared out; otherwise the xf_ table's fill computes it.
-    derived = {} if plan.fn_columns else {"_h": _row_hash(compiled, plan, work, res, conn)}
+    derived = {}
+    if not plan.fn_columns:
+        derived["_h"] = _row_hash(_xf_values(compiled, plan, work, res), conn.dialect.name)
     split = recreate_filled(conn, work, names, sel, split_on=driving.c["_src_pos"], derived=derived)
     hashed = split and bool(derived)
     _analyze(conn, work)
@@ -455,17 +458,10 @@ def _xf_values(
     return values
 
 
-def _row_hash(
-    compiled: CompiledProject,
-    plan: TablePlan,
-    work: sa.Table,
-    res: sa.Table,
-    conn: sa.Connection,
-) -> sa.ColumnElement[str]:
-    """The ``_row_hash`` of a row of ``xf_<table>``, over its content columns."""
-    values = _xf_values(compiled, plan, work, res)
-    content = [v for name, v in values.items() if name not in HASH_EXCLUDED]
-    return sql_row_hash(content, conn.dialect.name)
+def _row_hash(values: dict[str, Any], dialect: str) -> sa.ColumnElement[str]:
+    """The ``_row_hash`` of a row of ``xf_<table>`` whose columns are ``values``
+    (:func:`_xf_values`): over its content columns."""
+    return sql_row_hash([v for name, v in values.items() if name not in HASH_EXCLUDED], dialect)
 
 
 def _insert_xf(
@@ -481,7 +477,7 @@ def _insert_xf(
     the working table's fill did (``hashed``)."""
     xf = compiled.xf_tables[plan.name]
     values = _xf_values(compiled, plan, work, res)
-    values["_row_hash"] = work.c._h if hashed else _row_hash(compiled, plan, work, res, conn)
+    values["_row_hash"] = work.c._h if hashed else _row_hash(values, conn.dialect.name)
     written, ok = _written(plan, work, res)
     sel = sa.select(*values.values()).select_from(written).where(ok)
     recreate_filled(conn, xf, list(values), sel)

@@ -52,7 +52,7 @@ def work_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.T
                 sa.Column(f"ps_{i}", sa.Text),
                 sa.Column(f"pk_{i}", sa.Text),
             ]
-        # The row's hash, when the fill computed it (transform.filling); else NULL.
+        # The row's hash, when the fill computed it (transform.splitting); else NULL.
         cols.append(sa.Column("_h", sa.Text))
     return sa.Table(f"xf__work_{plan.name}", meta, *cols)
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from cutover.control.store import control_engine
 from cutover.errors import CutoverError
 from cutover.logs import configure_logging, get_logger
-from cutover.processes import portable_error, shareable, url_of, usable_cores
+from cutover.processes import portable_error, shareable, url_of, worker_count
 from cutover.settings import Settings
 from load.engine import create_target_engine
 from validation.explain import MS_REL_DT, Comparison, explain
@@ -201,7 +201,7 @@ def _tally(summary: SummaryRow, row: OffenderRow) -> SummaryRow:
 
 def default_workers() -> int:
     """Worker processes validation uses by default: one per core it may run on, at most 8."""
-    return max(1, min(usable_cores(), 8))
+    return worker_count(8)
 
 
 def validate_run(

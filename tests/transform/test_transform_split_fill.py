@@ -1,4 +1,4 @@
-"""A large SQLite fill computed by worker processes (``transform.filling``): the rows one
+"""A large SQLite fill computed by worker processes (``transform.splitting``): the rows one
 statement stores, the derived row hash over the stored values, the parts detached and deleted
 afterwards; and the fill kept in one statement when the workers could not see what this
 connection has written."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,10 @@ from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
 from transform_helpers import EXAMPLE, rows, stage, stage_example
 from transform_helpers import TARGET as EXAMPLE_TARGET
 
-from transform import filling, load_project, run_transform
+from transform import load_project, run_transform, splitting
 from transform.filling import recreate_filled
 from transform.hashing import sql_row_hash
+from transform.project import MappingProject
 from transform.sqlfuncs import SQLITE_YYYYMMDD
 
 #: The mapping of test_transform_row_hash without its Python function column, so that the
@@ -31,11 +32,15 @@ MAPPING_SQL_ONLY = (
 )
 
 
+def _split_every_fill(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fill with a position column is split in two, however few its rows."""
+    monkeypatch.setattr(splitting, "SPLIT_ROWS", 1)
+    monkeypatch.setattr(splitting, "worker_count", lambda _limit: 2)
+
+
 @pytest.fixture
 def split(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every fill with a position column is split in two, however few its rows."""
-    monkeypatch.setattr(filling, "SPLIT_ROWS", 1)
-    monkeypatch.setattr(filling, "usable_cores", lambda: 2)
+    _split_every_fill(monkeypatch)
 
 
 @pytest.fixture
@@ -177,6 +182,44 @@ def test_a_database_in_memory_is_never_split(split: None) -> None:
         memory.dispose()
 
 
+Outputs = dict[str, list[tuple[tuple[str, Any], ...]]]
+
+
+def _whole_and_split(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fill: Callable[[sa.Engine], None],
+    project: MappingProject,
+    target: sa.MetaData,
+) -> tuple[Outputs, Outputs, list[dict[str, Any]]]:
+    """Every ``xf_`` table (working tables aside) after a transform in one statement per fill,
+    and after one with every fill split; and the split run's ``fill_split`` events."""
+    outputs: list[Outputs] = []
+    events: list[dict[str, Any]] = []
+    for name in ("whole", "split"):
+        if name == "split":
+            _split_every_fill(monkeypatch)
+        engine = sa.create_engine(f"sqlite:///{tmp_path / name}.db")
+        try:
+            fill(engine)
+            with capture_logs() as logs:
+                run_transform(project, engine, target, "run-1")
+            tables = sa.inspect(engine).get_table_names()
+            outputs.append(
+                {
+                    t: sorted(tuple(sorted(r.items())) for r in rows(engine, t))
+                    for t in tables
+                    if t.startswith("xf_") and not t.startswith("xf__work")
+                }
+            )
+        finally:
+            engine.dispose()
+        split = [e for e in logs if e["event"] == "fill_split"]
+        assert bool(split) == (name == "split")
+        events = split
+    return outputs[0], outputs[1], events
+
+
 @pytest.mark.parametrize(
     "mapping", [MAPPING_SQL_ONLY, MAPPING], ids=["hash-in-the-fill", "python-column"]
 )
@@ -187,32 +230,19 @@ def test_a_split_transform_writes_what_a_whole_one_writes(
     folder.mkdir()
     (folder / "project.yaml").write_text(PROJECT, encoding="utf-8")
     (folder / "out.yaml").write_text(mapping, encoding="utf-8")
-    project = load_project(folder)
     data = [*ROWS, ("007", "S2", "B   ", "x1 ", "20030231", "2Y    ")]
-    outputs = {}
-    for name in ("whole", "split"):
-        if name == "split":
-            monkeypatch.setattr(filling, "SPLIT_ROWS", 1)
-            monkeypatch.setattr(filling, "usable_cores", lambda: 2)
-        engine = sa.create_engine(f"sqlite:///{tmp_path / name}.db")
-        try:
-            stage(engine, "h", "SRC", COLUMNS, data, key=["ID"])
-            with capture_logs() as logs:
-                run_transform(project, engine, TARGET, "run-1")
-            split = [e for e in logs if e["event"] == "fill_split"]
-            outputs[name] = (
-                sorted(tuple(sorted(r.items())) for r in rows(engine, "xf_out")),
-                sorted(tuple(sorted(r.items())) for r in rows(engine, "xf__quarantine")),
-            )
-        finally:
-            engine.dispose()
-        assert len(split) == (name == "split")
-        if split:
-            hashed = "fn:" not in mapping
-            assert split[0]["derived"] == (["_h"] if hashed else [])
-    assert outputs["split"] == outputs["whole"]
-    assert len(outputs["whole"][0]) >= 6
-    assert outputs["whole"][1]
+
+    def fill(engine: sa.Engine) -> None:
+        stage(engine, "h", "SRC", COLUMNS, data, key=["ID"])
+
+    whole, split, events = _whole_and_split(
+        tmp_path, monkeypatch, fill, load_project(folder), TARGET
+    )
+    assert split == whole
+    assert len(whole["xf_out"]) >= 6
+    assert whole["xf__quarantine"]
+    [event] = events
+    assert event["derived"] == (["_h"] if "fn:" not in mapping else [])
 
 
 def _dying_part(*_args: Any) -> int:
@@ -224,7 +254,7 @@ def test_a_worker_lost_mid_fill_leaves_the_fill_to_this_process(
     engine: sa.Engine, split: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _source(engine)
-    monkeypatch.setattr(filling, "_fill_part", _dying_part)
+    monkeypatch.setattr(splitting, "_fill_part", _dying_part)
     with engine.connect() as conn:
         with capture_logs() as logs:
             done = recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
@@ -259,26 +289,10 @@ def test_the_example_project_split_writes_what_it_writes_whole(
 ) -> None:
     """Every table of the example mappings (parents, orphans, merges, crosswalks) split in two:
     the same xf_ rows, quarantine and accounting as in one statement."""
-    project = load_project(EXAMPLE)
-    outputs = {}
-    for name in ("whole", "split"):
-        if name == "split":
-            monkeypatch.setattr(filling, "SPLIT_ROWS", 1)
-            monkeypatch.setattr(filling, "usable_cores", lambda: 2)
-        engine = sa.create_engine(f"sqlite:///{tmp_path / name}.db")
-        try:
-            stage_example(engine)
-            with capture_logs() as logs:
-                run_transform(project, engine, EXAMPLE_TARGET, "run-1")
-            tables = sorted(t for t in sa.inspect(engine).get_table_names() if t.startswith("xf_"))
-            outputs[name] = {
-                t: sorted(tuple(sorted(r.items())) for r in rows(engine, t))
-                for t in tables
-                if not t.startswith("xf__work")
-            }
-        finally:
-            engine.dispose()
-        assert bool([e for e in logs if e["event"] == "fill_split"]) == (name == "split")
-    assert outputs["split"] == outputs["whole"]
-    rules = {dict(r)["rule"] for r in outputs["whole"]["xf__quarantine"]}
+    whole, split, events = _whole_and_split(
+        tmp_path, monkeypatch, stage_example, load_project(EXAMPLE), EXAMPLE_TARGET
+    )
+    assert split == whole
+    assert len(events) > 3
+    rules = {dict(r)["rule"] for r in whole["xf__quarantine"]}
     assert "orphan" in rules, rules
