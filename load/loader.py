@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cutover.errors import LoadError
 from cutover.logs import get_logger
 from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
-from load.checksum import Checksums, batch_checksums
+from load.checksum import Checksums, batch_checksums, digest_in_engine
 from load.constraints import validate_foreign_keys
 from load.engine import attachable, create_target_engine
 from load.migrate import current, head
@@ -134,7 +134,7 @@ def load_run(
         _index_batches(staging, xf_tables)
         held = {table: _distinct_batches(target, [table]) for table in xf_tables}
         todo = _batches(staging, xf_tables, held, batches)
-        known = Checksums()
+        known = Checksums(in_engine=digest_in_engine(staging, target))
         unchanged = _unchanged(staging, target, held, todo, known, attached=bool(staging_attach))
         try:
             results = [
@@ -299,8 +299,9 @@ def _unchanged(
                 if batch in matches and matches[batch].same:
                     found[batch][table.name] = matches[batch].staged
             continue
-        staged = batch_checksums(staging, xf_table(table, plain), keys, wanted)
-        loaded = batch_checksums(target, table, keys, wanted)
+        xf, in_engine = xf_table(table, plain), known.in_engine
+        staged = batch_checksums(staging, xf, keys, wanted, in_engine=in_engine)
+        loaded = batch_checksums(target, table, keys, wanted, in_engine=in_engine)
         known.staged[table.name], known.target[table.name] = staged, loaded
         for batch in batches & wanted:
             if batch in staged and staged[batch] == loaded.get(batch):

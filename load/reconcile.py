@@ -4,9 +4,10 @@ Two views, both computed at the end of every load:
 
 - **tables**: for each target table and batch, the rows staged in ``xf_<table>`` and the rows in
   the target, and an order-independent checksum (BLAKE2b-128, summed) of each row's key columns
-  and ``_row_hash`` on both sides (:mod:`load.checksum`); when both are SQLite files, the staging
-  file is attached to the target and the rows are matched by key, batch and row hash inside the
-  engine instead (no digest to compute);
+  and ``_row_hash`` on both sides (:mod:`load.checksum`); when both are PostgreSQL, the server
+  digests and sums the rows itself; when both are SQLite files, the staging file is attached to
+  the target and the rows are matched by key, batch and row hash inside the engine instead (no
+  digest to compute);
 - **sources**: for each legacy table and batch, the transform's accounting (``xf__accounting``):
   source rows = loaded + merged + quarantined; the quarantined count equals the source keys in
   ``xf__quarantine``; the distinct legacy keys the target's lineage points to lie between
@@ -33,7 +34,14 @@ from sqlalchemy.engine import URL, make_url
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
 from cutover.processes import shareable, spawned_pool, url_of, usable_cores
-from load.checksum import BatchChecksum, BatchMatch, Checksums, batch_checksums, batch_matches
+from load.checksum import (
+    BatchChecksum,
+    BatchMatch,
+    Checksums,
+    batch_checksums,
+    batch_matches,
+    digest_in_engine,
+)
 from load.engine import attachable, create_target_engine
 from load.tables import key_columns, load_order, xf_table
 from load.transfer import STAGING_SCHEMA
@@ -261,7 +269,8 @@ def reconcile(
     ``compare="auto"``, two SQLite files are compared row by row inside the engine (the staging
     file attached to the target); otherwise, and on other engines, by checksums.
 
-    Comparing by checksums, each row is hashed in Python on both sides. With ``side_by_side``
+    Comparing by checksums, each row is hashed in Python on both sides, unless both are
+    PostgreSQL (the servers digest them, see :mod:`load.checksum`). With ``side_by_side``
     (on a machine with two cores or more, and a staging database another process can open), a
     second process reads the staging side while this one reads the target side and the lineage
     counts: at 10,000 offenders, both
@@ -288,9 +297,12 @@ def reconcile(
         candidates = tables if tables is not None else load_order()
         chosen = [t for t in candidates if f"xf_{t.name}" in present]
         wanted = set(batches) if batches is not None else None
-        read = Checksums()
-        if known is not None:
-            read = Checksums(dict(known.staged), dict(known.target), dict(known.matches))
+        in_engine = digest_in_engine(s_engine, t_engine)
+        read = Checksums(in_engine=in_engine)
+        if known is not None and known.in_engine == in_engine:
+            read = Checksums(
+                dict(known.staged), dict(known.target), dict(known.matches), in_engine=in_engine
+            )
         missing = (
             []
             if ACCOUNTING_TABLE in present
@@ -302,7 +314,7 @@ def reconcile(
                 return []
             return _source_lines(s_engine, t_engine, chosen, wanted, QUARANTINE_TABLE in present)
 
-        if joined is None and side_by_side:
+        if joined is None and side_by_side and not in_engine:
             sources = _read_side_by_side(s_engine, t_engine, chosen, wanted, read, sources_now)
         else:
             sources = sources_now()
@@ -396,12 +408,14 @@ def _table_lines(
             TableLine(table.name, b, m.staged, m.target, matched=m.matched, duplicates=m.duplicates)
             for b, m in matches.items()
         ]
+    in_engine = known.in_engine
     staged = known.staged.get(table.name)
     if staged is None:
-        staged = batch_checksums(staging, xf_table(table, MetaData()), keys, wanted)
+        xf = xf_table(table, MetaData())
+        staged = batch_checksums(staging, xf, keys, wanted, in_engine=in_engine)
     loaded = known.target.get(table.name)
     if loaded is None:
-        loaded = batch_checksums(target, table, keys, wanted)
+        loaded = batch_checksums(target, table, keys, wanted, in_engine=in_engine)
     empty = BatchChecksum(0, 0)
     lines = []
     for batch in sorted(set(staged) | set(loaded)):
@@ -510,8 +524,17 @@ def _target_source_keys(target: Engine, tables: list[Table]) -> dict[tuple[str, 
     found: dict[tuple[str, str, str], int] = {}
     with target.connect() as conn:
         for t in tables:
-            query = select(
-                t.c._source_table, t.c._batch, func.count(distinct(t.c._source_key))
-            ).group_by(t.c._source_table, t.c._batch)
+            if conn.dialect.name == "postgresql":
+                # PostgreSQL sorts for count(DISTINCT ...) but hashes a DISTINCT: at 10,000
+                # offenders the ledger's count took 2.3 s this way against 3.3 s.
+                inner = select(t.c._source_table, t.c._batch, t.c._source_key).distinct()
+                keys = inner.subquery()
+                query = select(keys.c._source_table, keys.c._batch, func.count()).group_by(
+                    keys.c._source_table, keys.c._batch
+                )
+            else:
+                query = select(
+                    t.c._source_table, t.c._batch, func.count(distinct(t.c._source_key))
+                ).group_by(t.c._source_table, t.c._batch)
             found.update({(t.name, r[0], r[1]): int(r[2]) for r in conn.execute(query)})
     return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,22 +12,14 @@ from sqlalchemy.engine import Engine
 
 from cutover.control import ensure_schema
 from cutover.control.store import metadata
+from tests.pg_databases import fresh_pg_database
 
 
 @pytest.fixture(scope="session")
 def shared_pg_url(pg_server_url: str) -> Iterator[str]:
     """One PostgreSQL database for this folder's tests; each test starts from empty tables."""
-    name = f"t_control_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    base, _, _ = pg_server_url.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_pg_database(pg_server_url, "t_control") as url:
+        yield url
 
 
 @pytest.fixture(

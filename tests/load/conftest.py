@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 
 from load import migrate
 from load.tables import create_xf_tables, load_order, xf_table
+from tests.pg_databases import fresh_pg_database
 
 SYSTEM = "obscis"
 #: Merge-record tables and the master table whose accounting counts their rows as merged.
@@ -357,3 +359,10 @@ def staging_url(tmp_path: Path) -> str:
 @pytest.fixture
 def dataset() -> Dataset:
     return build_dataset()
+
+
+@pytest.fixture
+def pg_staging_url(pg_server_url: str) -> Iterator[str]:
+    """A second fresh PostgreSQL database, for staging beside a PostgreSQL target."""
+    with fresh_pg_database(pg_server_url, "s") as url:
+        yield url

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import Dataset, build_dataset, write_staging
 
-from load import migrate
-from load.checksum import BatchChecksum, batch_checksums
+from load import checksum, migrate
+from load.checksum import BatchChecksum, Checksums, batch_checksums
 from load.loader import load_run
 from load.reconcile import reconcile
 from load.tables import key_columns, target_table
@@ -89,3 +89,92 @@ def test_checksums_do_not_depend_on_the_servers_date_style(
     assert result.reconciliation.ok
     (line,) = [t for t in result.reconciliation.tables if t.table == "task_rate"]
     assert line.target_checksum == _expected(dataset, "task_rate", "_GLOBAL")
+
+
+def _server_digest(url: str, ds: Dataset, table: str, batch: str) -> str:
+    """The documented engine checksum: per row, ``hashtextextended`` of the same text with seeds
+    0 and 1 (asked of the server row by row), summed here: first * 2**64 + second, mod 2**128."""
+    keys = key_columns(target_table(table))
+    texts = [
+        "\x1f".join(
+            v.isoformat() if isinstance(v, date) else str(v)
+            for v in (row["_row_hash"], *(row[k] for k in keys))
+        )
+        for row in ds.rows(table)
+        if row["_batch"] == batch
+    ]
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        pairs = [
+            conn.execute(
+                sa.text("SELECT hashtextextended(:t, 0), hashtextextended(:t, 1)"), {"t": t}
+            ).one()
+            for t in texts
+        ]
+    engine.dispose()
+    total = (sum(p[0] for p in pairs) << 64) + sum(p[1] for p in pairs)
+    return f"{total % (1 << 128):032x}"
+
+
+@pytest.mark.postgres
+def test_a_postgresql_pair_is_digested_by_the_servers_as_documented(
+    pg_staging_url: str, pg_url: str, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrate.upgrade(pg_url)
+    write_staging(pg_staging_url, dataset)
+
+    def hashed_in_python(*_: object) -> None:
+        raise AssertionError("a PostgreSQL pair was digested in Python")
+
+    monkeypatch.setattr(checksum, "_digest_sums", hashed_in_python)
+    result = load_run(pg_staging_url, pg_url)
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    fresh = reconcile(pg_staging_url, pg_url, compare="checksums")
+    for table, batch in (("credit_transaction", "MCIH"), ("task_rate", "_GLOBAL")):
+        (line,) = [t for t in fresh.tables if (t.table, t.batch) == (table, batch)]
+        want = _server_digest(pg_url, dataset, table, batch)
+        assert (line.staged_checksum, line.target_checksum) == (want, want)
+        assert want != _expected(dataset, table, batch)
+
+
+@pytest.mark.postgres
+def test_a_postgresql_pair_finds_a_row_changed_in_the_target_and_puts_it_back(
+    pg_staging_url: str, pg_url: str, dataset: Dataset
+) -> None:
+    migrate.upgrade(pg_url)
+    write_staging(pg_staging_url, dataset)
+    load_run(pg_staging_url, pg_url)
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE credit_transaction SET days = 99, _row_hash = 'edited' "
+            "WHERE txn_id = 'T0002000012'"
+        )
+    engine.dispose()
+    report = reconcile(pg_staging_url, pg_url)
+    assert [(t.table, t.batch) for t in report.tables if not t.ok] == [
+        ("credit_transaction", "MCIH")
+    ]
+    result = load_run(pg_staging_url, pg_url)
+    assert [
+        (b.batch, t.table, t.updated) for b in result.batches for t in b.tables if t.changed
+    ] == [("MCIH", "credit_transaction", 1)]
+    assert reconcile(pg_staging_url, pg_url).ok
+
+
+@pytest.mark.postgres
+def test_checksums_taken_another_way_are_not_reused(
+    pg_staging_url: str, pg_url: str, dataset: Dataset
+) -> None:
+    migrate.upgrade(pg_url)
+    write_staging(pg_staging_url, dataset)
+    load_run(pg_staging_url, pg_url)
+    # Python digests of another pair: comparing them with the servers' would fail every batch.
+    python_digests = Checksums(
+        staged={"credit_transaction": {"MCIH": BatchChecksum(9, 1)}}, in_engine=False
+    )
+    report = reconcile(pg_staging_url, pg_url, known=python_digests)
+    assert report.ok
+    (line,) = [t for t in report.tables if (t.table, t.batch) == ("credit_transaction", "MCIH")]
+    assert line.staged_checksum == line.target_checksum != f"{1:032x}"

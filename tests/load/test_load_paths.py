@@ -8,8 +8,6 @@ inserts otherwise.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,22 +63,6 @@ def _execute(url: str, sql: str) -> None:
 def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never attach the staging file: SQLite to SQLite takes the chunked-insert path."""
     monkeypatch.setattr(loader, "attachable", lambda *_: None)
-
-
-@pytest.fixture
-def pg_staging_url(pg_server_url: str) -> Iterator[str]:
-    """A second fresh PostgreSQL database, for staging beside a PostgreSQL target."""
-    name = f"s_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    base, _, _ = pg_server_url.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _reference(tmp_path: Path, ds: Dataset) -> tuple[dict[str, list[tuple[Any, ...]]], ...]:

@@ -12,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 import structlog
 
+from tests.pg_databases import fresh_pg_database
+
 # pytest puts tests/ on sys.path (it holds the root conftest), where this folder would pass for
 # the ``transform`` package as a namespace package; with the repository root on sys.path the
 # real package wins, since a regular package always takes precedence over a namespace portion.
@@ -38,16 +40,8 @@ def sqlite_staging(tmp_path: Path) -> Iterator[sa.Engine]:
 def pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
     """One PostgreSQL database per test module (a test gets its own schema in it)."""
     server = request.getfixturevalue("pg_server_url")
-    name = f"t_xf_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server.rpartition('/')[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_pg_database(server, "t_xf") as url:
+        yield url
 
 
 @pytest.fixture(
