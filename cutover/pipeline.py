@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 
+from cutover.disposable import disposable
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
 from cutover.runs import Run, start_run
@@ -110,7 +111,7 @@ def dry_run(
     result = DryRunResult(run_id=run.id)
     staging_url = settings.staging.url.get_secret_value()
     scratch_url = settings.scratch.url.get_secret_value()
-    staging = sa.create_engine(staging_url)
+    staging = disposable(sa.create_engine(staging_url))
     try:
         with run.step("extract") as step, _timed(result, "extract"):
             _say(progress, "extract", "staging the legacy sources")
@@ -142,7 +143,7 @@ def dry_run(
         with run.step("load") as step, _timed(result, "load"):
             _say(progress, "load", "loading the scratch target")
             upgrade(scratch_url)
-            result.load = load_run(staging_url, scratch_url)
+            result.load = load_run(staging_url, scratch_url, rebuilt=True)
             step.add(changed=result.load.changed, batches=len(result.load.batches))
 
         with run.step("evidence") as step, _timed(result, "evidence"):

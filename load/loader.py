@@ -23,6 +23,7 @@ from sqlalchemy import Engine, Index, MetaData, Table, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+from cutover.disposable import disposable
 from cutover.errors import LoadError
 from cutover.logs import get_logger
 from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
@@ -115,19 +116,24 @@ def load_run(
     chunk_rows: int = 20_000,
     check: bool = True,
     on_progress: ProgressCallback | None = None,
+    rebuilt: bool = False,
 ) -> LoadResult:
     """Load the transform's output from ``staging_url`` into the target at ``target_url``.
 
     ``batches`` limits the load to those batches; by default every batch staged or present in
     the target is loaded (a batch gone from staging is emptied). With ``check`` (the default)
     the load ends with :func:`load.reconcile.reconcile` and raises
-    :class:`load.reconcile.ReconciliationMismatchError` on any difference.
+    :class:`load.reconcile.ReconciliationMismatchError` on any difference. ``rebuilt`` says the
+    target is one the next run rebuilds (a dry run's scratch target): on SQLite its commits then
+    do not wait for the disk (:mod:`cutover.disposable`).
     """
     staging_attach = attachable(staging_url, target_url)
-    staging = create_target_engine(staging_url)
+    staging = disposable(create_target_engine(staging_url))
     target = create_target_engine(
         target_url, attach={STAGING_SCHEMA: staging_attach} if staging_attach else None
     )
+    if rebuilt:
+        disposable(target)
     try:
         _require_head(target_url)
         xf_tables, skipped = _plan(staging, schema=STAGING_SCHEMA if staging_attach else None)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from rich.console import Console
 
+import load
 from cutover.batches.evidence import evidence_hash
 from cutover.batches.tables import run_accounting, run_quarantine
 from cutover.commands.pipeline import print_readiness, run_demo
@@ -85,9 +87,17 @@ def test_the_run_keeps_its_quarantine_and_accounting_with_values_only_as_hashes(
 
 
 def test_a_second_dry_run_on_an_unchanged_source_changes_nothing(
-    demo: tuple[Settings, DryRunResult],
+    demo: tuple[Settings, DryRunResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings, first = demo
+    loads: list[object] = []
+    real_load = load.load_run
+
+    def spied_load(*args: Any, **kwargs: Any) -> Any:
+        loads.append(kwargs.get("rebuilt"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(load, "load_run", spied_load)
     control = _control(settings)
     try:
         with control.connect() as conn:
@@ -97,6 +107,7 @@ def test_a_second_dry_run_on_an_unchanged_source_changes_nothing(
             after = evidence_hash(conn, "ECI", second.run_id)
     finally:
         control.dispose()
+    assert loads == [True]  # the scratch target is one the next dry run rebuilds
     assert {t.status for t in second.extracted} == {"unchanged"}
     assert second.load.changed == 0
     assert second.validation.counts() == first.validation.counts()

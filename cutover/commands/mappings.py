@@ -18,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cutover.commands.common import WorkspaceOption, command_group, settings_for
+from cutover.disposable import disposable
 from cutover.errors import ConfigError
 from cutover.runs import start_run
 from cutover.settings import Settings
@@ -73,7 +74,7 @@ def target_metadata(spec: str) -> sa.MetaData:
 
 
 def _staging(settings: Settings) -> sa.Engine:
-    return sa.create_engine(settings.staging.url.get_secret_value())
+    return disposable(sa.create_engine(settings.staging.url.get_secret_value()))
 
 
 def _settings(workspace: Path, mappings_dir: Path | None) -> Settings:

@@ -235,3 +235,28 @@ def test_load_indexes_the_transform_output_by_batch_and_key(
     indexes = sa.inspect(engine).get_indexes("xf_credit_transaction")
     engine.dispose()
     assert [i["column_names"] for i in indexes] == [["_batch", "txn_id"]]
+
+
+@sqlite_only
+@pytest.mark.parametrize("rebuilt", [False, True])
+def test_only_a_rebuilt_target_is_opened_as_disposable(
+    staging_url: str,
+    target_url: str,
+    dataset: Dataset,
+    monkeypatch: pytest.MonkeyPatch,
+    rebuilt: bool,
+) -> None:
+    write_staging(staging_url, dataset)
+    opened: list[str] = []
+    real = loader.disposable
+
+    def spy(engine: sa.Engine) -> sa.Engine:
+        opened.append(str(engine.url.database))
+        return real(engine)
+
+    monkeypatch.setattr(loader, "disposable", spy)
+    result = load_run(staging_url, target_url, rebuilt=rebuilt)
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    staging_file, target_file = (sa.make_url(u).database for u in (staging_url, target_url))
+    assert opened == ([staging_file, target_file] if rebuilt else [staging_file])
