@@ -81,9 +81,12 @@ def _quote(conn: Connection, name: str) -> str:
 
 
 @contextmanager
-def foreign_keys_checked_per_batch(conn: Connection, table: str, batch: str) -> Iterator[None]:
+def foreign_keys_checked_per_batch(
+    conn: Connection, table: str, batch: str | None
+) -> Iterator[None]:
     """Around a bulk insert of ``batch`` into ``table``: on PostgreSQL, the table's foreign keys
     are checked once for the batch's rows instead of once per row (see the module's docstring).
+    With ``batch`` None (a first load of every batch at once), once for all the table's rows.
 
     Raises :class:`UnmatchedForeignKeyError` when a row of the batch has no parent; the caller
     rolls the batch's insert back (the constraints are restored by the same rollback).
@@ -99,9 +102,8 @@ def foreign_keys_checked_per_batch(conn: Connection, table: str, batch: str) -> 
         )
     for fk in keys:
         if _unmatched(conn, table, fk, batch):
-            raise UnmatchedForeignKeyError(
-                f"{table}: a row of batch {batch!r} has no {fk.parent} row ({fk.name})"
-            )
+            rows = "a row" if batch is None else f"a row of batch {batch!r}"
+            raise UnmatchedForeignKeyError(f"{table}: {rows} has no {fk.parent} row ({fk.name})")
 
 
 def _drop(conn: Connection, table: str, keys: Sequence[_ForeignKey]) -> bool:
@@ -119,20 +121,22 @@ def _drop(conn: Connection, table: str, keys: Sequence[_ForeignKey]) -> bool:
     return True
 
 
-def _unmatched(conn: Connection, table: str, fk: _ForeignKey, batch: str) -> bool:
-    """Whether a row of ``batch`` names a parent that is not there (MATCH SIMPLE: a row with a
-    NULL in any of the key's columns names none)."""
+def _unmatched(conn: Connection, table: str, fk: _ForeignKey, batch: str | None) -> bool:
+    """Whether a row of ``batch`` (any row when None) names a parent that is not there (MATCH
+    SIMPLE: a row with a NULL in any of the key's columns names none)."""
     child, parent = _quote(conn, table), fk.parent
     present = " AND ".join(f"c.{_quote(conn, col)} IS NOT NULL" for col in fk.columns)
     join = " AND ".join(
         f"p.{_quote(conn, pc)} = c.{_quote(conn, col)}"
         for col, pc in zip(fk.columns, fk.parent_columns, strict=True)
     )
+    of_batch = "" if batch is None else "c._batch = :batch AND "
     query = (
-        f"SELECT 1 FROM {child} AS c WHERE c._batch = :batch AND {present} "
+        f"SELECT 1 FROM {child} AS c WHERE {of_batch}{present} "
         f"AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {join}) LIMIT 1"
     )
-    return conn.execute(text(query), {"batch": batch}).first() is not None
+    params = {} if batch is None else {"batch": batch}
+    return conn.execute(text(query), params).first() is not None
 
 
 def validate_foreign_keys(target: Engine, tables: Sequence[str]) -> int:

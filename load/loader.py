@@ -9,6 +9,17 @@ side once and writes nothing, and the reconciliation reuses those checksums.
 
 A newer run rewrites only what changed. A batch that fails is rolled back whole and reported
 as a :class:`~cutover.errors.LoadError` naming the batch, the table and the step.
+
+A first load (every batch, into a target that holds no row of any of these tables, as a dry
+run's fresh scratch target) is made in one transaction instead: each table's ``xf_`` rows go in
+by one insert, in the order the transform wrote them, its indexes other than unique ones built
+after its rows are in, and on PostgreSQL its statistics gathered before the reconciliation
+reads it. Batch by batch, each batch's keys land all over the target's indexes, and each batch
+reads its rows through the ``_batch`` index, all over the staged table. At 10,000 offenders the
+load took 25.2-25.6 s on SQLite against 31.6 s batch by batch, and 27.0 s on PostgreSQL (both
+sides) against 40.3 s. Should the database refuse any row, the whole transaction is rolled back
+(dropped indexes included) and the load is made batch by batch, as any other load, which names
+the batch, table and cause.
 """
 
 from __future__ import annotations
@@ -19,16 +30,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Index, MetaData, Table, inspect, select
+import psycopg
+from sqlalchemy import Engine, Index, MetaData, Table, func, inspect, select
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from cutover.disposable import disposable
 from cutover.errors import LoadError
 from cutover.logs import get_logger
 from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
 from load.checksum import Checksums, batch_checksums, digest_in_engine
-from load.constraints import validate_foreign_keys
+from load.constraints import (
+    UnmatchedForeignKeyError,
+    foreign_keys_checked_per_batch,
+    validate_foreign_keys,
+)
 from load.engine import attachable, create_target_engine
 from load.migrate import current, head
 from load.reconcile import PARALLEL_ROWS, ReconciliationReport, reconcile, staged_matches
@@ -40,9 +56,12 @@ from load.tables import (
     staged_xf_tables,
     xf_table,
 )
-from load.transfer import STAGING_SCHEMA
+from load.transfer import STAGING_SCHEMA, copy_batch
 
-__all__ = ["BatchResult", "LoadProgress", "LoadResult", "TableChange", "load_run"]
+__all__ = ["EVERY_BATCH", "BatchResult", "LoadProgress", "LoadResult", "TableChange", "load_run"]
+
+#: The batch progress names while a first load writes every batch at once.
+EVERY_BATCH = "*"
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,8 @@ class LoadResult:
     #: Target tables with no ``xf_`` table in staging: left untouched.
     skipped_tables: tuple[str, ...] = ()
     reconciliation: ReconciliationReport | None = field(default=None, compare=False)
+    #: A first load of every batch in one transaction: its seconds (each batch's are then 0).
+    together_seconds: float | None = field(default=None, compare=False)
 
     @property
     def changed(self) -> int:
@@ -87,6 +108,9 @@ class LoadResult:
         return {
             "changed": self.changed,
             "skipped_tables": list(self.skipped_tables),
+            "together_seconds": (
+                None if self.together_seconds is None else round(self.together_seconds, 3)
+            ),
             "batches": [
                 {
                     "batch": b.batch,
@@ -142,19 +166,33 @@ def load_run(
         todo = _batches(staging, xf_tables, held, batches)
         known = Checksums(in_engine=digest_in_engine(staging, target))
         unchanged = _unchanged(staging, target, held, todo, known, attached=bool(staging_attach))
+        together: tuple[list[BatchResult], float] | None = None
         try:
-            results = [
-                _load_batch(
+            if batches is None and not any(held.values()):
+                together = _load_together(
                     target,
                     None if staging_attach else staging,
                     xf_tables,
-                    batch,
-                    unchanged=unchanged.get(batch, {}),
+                    todo,
                     chunk_rows=chunk_rows,
                     on_progress=on_progress,
                 )
-                for batch in todo
-            ]
+            results = (
+                together[0]
+                if together is not None
+                else [
+                    _load_batch(
+                        target,
+                        None if staging_attach else staging,
+                        xf_tables,
+                        batch,
+                        unchanged=unchanged.get(batch, {}),
+                        chunk_rows=chunk_rows,
+                        on_progress=on_progress,
+                    )
+                    for batch in todo
+                ]
+            )
         finally:
             # The batches that committed checked their rows' foreign keys; have the engine
             # mark those constraints valid over the whole table again, even after a failure.
@@ -173,7 +211,9 @@ def load_run(
                 side_by_side=staged_rows >= PARALLEL_ROWS,
             )
             report.raise_for_differences()
-        return LoadResult(tuple(results), tuple(skipped), report)
+        return LoadResult(
+            tuple(results), tuple(skipped), report, together[1] if together is not None else None
+        )
     finally:
         target.dispose()
         staging.dispose()
@@ -361,3 +401,99 @@ def _load_batch(
         seconds=round(result.seconds, 3),
     )
     return result
+
+
+def _load_together(
+    target: Engine,
+    staging: Engine | None,
+    xf_tables: dict[Table, Table],
+    todo: Sequence[str],
+    *,
+    chunk_rows: int,
+    on_progress: ProgressCallback | None,
+) -> tuple[list[BatchResult], float] | None:
+    """A first load: every batch of every table in one transaction (see the module docstring).
+
+    Returns each batch's result and the transaction's seconds, or None when the database refused
+    a row: everything is then rolled back, for the caller to load batch by batch.
+    """
+    started = time.perf_counter()
+    notify = on_progress or (lambda _p: None)
+    log = get_logger("load")
+    staged = _staged_per_batch(staging or target, xf_tables)
+    with target.connect() as conn:
+        transaction = conn.begin()
+        try:
+            for table, xf in xf_tables.items():
+                # Into an empty table, an index is built faster from its rows than row by row;
+                # the transaction covers the drop, so a failure leaves every index in place.
+                built_after = sorted((i for i in table.indexes if not i.unique), key=_name)
+                for index in built_after:
+                    index.drop(conn)
+                with foreign_keys_checked_per_batch(conn, table.name, None):
+                    copied = copy_batch(
+                        conn, table, xf, None, staging=staging, chunk_rows=chunk_rows
+                    )
+                for index in built_after:
+                    index.create(conn)
+                notify(LoadProgress(EVERY_BATCH, table.name, "staged", copied))
+                notify(LoadProgress(EVERY_BATCH, table.name, "written", copied))
+                if copied != sum(staged[table.name].values()):
+                    raise LoadError(
+                        f"{table.name}: {copied} rows went in, {sum(staged[table.name].values())} "
+                        "are staged",
+                        hint="staging changed while loading: rerun the load alone",
+                    )
+            transaction.commit()
+        except (DBAPIError, psycopg.Error, UnmatchedForeignKeyError) as exc:
+            if transaction.is_active:
+                transaction.rollback()
+            else:
+                # SQLite keeps the transaction open when COMMIT fails on a deferred foreign
+                # key, and the pool does not reset a connection whose transaction has ended.
+                conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+            log.info(
+                "first_load_refused",
+                error=describe_error(exc),
+                hint="the load goes batch by batch, which names the batch, table and cause",
+            )
+            return None
+    if target.dialect.name == "postgresql":
+        # Statistics for what follows (the reconciliation, then the validation's reads): the
+        # server gathers none for rows inserted in one go until its autovacuum runs.
+        with target.connect() as conn, conn.begin():
+            for table in xf_tables:
+                conn.exec_driver_sql(
+                    f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}"
+                )
+    seconds = time.perf_counter() - started
+    results = []
+    for batch in todo:
+        changes = []
+        for table in xf_tables:
+            n = staged[table.name].get(batch, 0)
+            changes.append(TableChange(table=table.name, staged=n, inserted=n))
+        result = BatchResult(batch, tuple(changes), 0.0)
+        notify(LoadProgress(batch, None, "committed", result.changed))
+        results.append(result)
+    log.info(
+        "first_load_together",
+        batches=len(todo),
+        inserted=sum(r.changed for r in results),
+        seconds=round(seconds, 3),
+    )
+    return results, seconds
+
+
+def _staged_per_batch(engine: Engine, xf_tables: dict[Table, Table]) -> dict[str, dict[str, int]]:
+    """Staged rows per target table and batch (each ``xf_`` table read through its batch index)."""
+    found: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for table, xf in xf_tables.items():
+            query = select(xf.c._batch, func.count()).group_by(xf.c._batch)
+            found[table.name] = {str(row[0]): int(row[1]) for row in conn.execute(query)}
+    return found
+
+
+def _name(index: Index) -> str:
+    return str(index.name)

@@ -36,18 +36,21 @@ def copy_batch(
     target: Connection,
     dest: Table,
     xf: Table,
-    batch: str,
+    batch: str | None,
     *,
     staging: Engine | None,
     chunk_rows: int,
 ) -> int:
-    """Copy the rows of ``batch`` from ``xf`` into ``dest``; return how many.
+    """Copy the rows of ``batch`` (of every batch when None) from ``xf`` into ``dest``; return
+    how many.
 
     ``dest`` must have ``xf``'s columns (it may have constraints: a failing row fails the copy).
     ``staging`` is ``None`` when ``xf`` lives in a database attached to ``target``.
     """
     names = [c.name for c in dest.columns]
-    query = select(*(xf.c[n] for n in names)).where(xf.c._batch == batch)
+    query = select(*(xf.c[n] for n in names))
+    if batch is not None:
+        query = query.where(xf.c._batch == batch)
     if staging is None:
         statement = insert(dest).from_select(names, query)
         result = target.execute(statement, execution_options={"preserve_rowcount": True})

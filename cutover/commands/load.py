@@ -59,8 +59,15 @@ def _summary(result: LoadResult) -> Table:
             str(sum(t.deleted for t in b.tables)),
             f"{b.seconds:.2f}",
         )
+    captions = []
+    if result.together_seconds is not None:
+        captions.append(
+            f"first load: every batch in one transaction, {result.together_seconds:.2f} s"
+        )
     if result.skipped_tables:
-        table.caption = "not staged, left untouched: " + ", ".join(result.skipped_tables)
+        captions.append("not staged, left untouched: " + ", ".join(result.skipped_tables))
+    if captions:
+        table.caption = "; ".join(captions)
     return table
 
 

@@ -31,12 +31,12 @@ def _foreign_keys(url: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def checked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
-    """Records each per-batch check: (table, constraint, batch)."""
-    seen: list[tuple[str, str, str]] = []
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str | None]]:
+    """Records each per-batch check: (table, constraint, batch; None for every batch)."""
+    seen: list[tuple[str, str, str | None]] = []
     original = constraints._unmatched
 
-    def spy(conn: sa.Connection, table: str, fk: Any, batch: str) -> bool:
+    def spy(conn: sa.Connection, table: str, fk: Any, batch: str | None) -> bool:
         seen.append((table, fk.name, batch))
         return original(conn, table, fk, batch)
 
@@ -44,13 +44,33 @@ def checked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
     return seen
 
 
-def test_bulk_load_checks_each_foreign_key_once_per_batch_and_ends_valid(
-    staging_url: str, pg_url: str, dataset: Dataset, checked: list[tuple[str, str, str]]
+def test_first_load_checks_each_foreign_key_once_for_every_batch_and_ends_valid(
+    staging_url: str, pg_url: str, dataset: Dataset, checked: list[tuple[str, str, str | None]]
 ) -> None:
     migrate.upgrade(pg_url)
     before = _foreign_keys(pg_url)
     write_staging(staging_url, dataset)
     result = load_run(staging_url, pg_url)
+    assert result.together_seconds is not None
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    ledger = [(c, b) for t, c, b in checked if t == "credit_transaction"]
+    assert sorted(ledger) == [
+        (name, None) for _, name, _ok in before if name.startswith("fk_credit_transaction_")
+    ]
+    assert _foreign_keys(pg_url) == before
+    assert all(valid for _, _, valid in before)
+
+
+def test_bulk_load_checks_each_foreign_key_once_per_batch_and_ends_valid(
+    staging_url: str, pg_url: str, dataset: Dataset, checked: list[tuple[str, str, str | None]]
+) -> None:
+    migrate.upgrade(pg_url)
+    before = _foreign_keys(pg_url)
+    write_staging(staging_url, dataset)
+    # Naming the batches loads them one by one.
+    result = load_run(staging_url, pg_url, batches=["_GLOBAL", "ECI", "MCIH"])
+    assert result.together_seconds is None
     assert result.reconciliation is not None
     assert result.reconciliation.ok
     ledger = {(c, b) for t, c, b in checked if t == "credit_transaction"}
@@ -67,7 +87,7 @@ def test_bulk_load_checks_each_foreign_key_once_per_batch_and_ends_valid(
 
 
 def test_bulk_load_refuses_a_row_with_no_parent_and_leaves_constraints_valid(
-    staging_url: str, pg_url: str, dataset: Dataset, checked: list[tuple[str, str, str]]
+    staging_url: str, pg_url: str, dataset: Dataset, checked: list[tuple[str, str, str | None]]
 ) -> None:
     migrate.upgrade(pg_url)
     before = _foreign_keys(pg_url)

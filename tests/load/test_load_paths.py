@@ -19,6 +19,7 @@ from cutover.errors import LoadError
 from load import loader, migrate, transfer
 from load.loader import LoadResult, load_run
 from load.reconcile import reconcile
+from load.tables import load_order
 
 #: Engine-independent behaviour is proved on SQLite only, to keep the suite fast.
 sqlite_only = pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
@@ -181,6 +182,10 @@ def test_first_load_of_a_batch_refuses_a_broken_row_naming_batch_and_table(
     assert count_rows(target_url, "SELECT count(*) FROM person WHERE _batch = 'MCIH'") == 0
     assert count_rows(target_url, "SELECT count(*) FROM credit_transaction") == 9
     assert count_rows(target_url, "SELECT count(*) FROM institution") == 2
+    # The first load of every batch at once was refused and rolled back, its indexes with it.
+    assert "ix_credit_transaction_person_id" in {
+        name for name, _cols, _unique in _indexes(target_url)["credit_transaction"]
+    }
 
 
 def test_rows_changed_in_the_target_outside_the_load_are_put_back(
@@ -260,3 +265,57 @@ def test_only_a_rebuilt_target_is_opened_as_disposable(
     assert result.reconciliation.ok
     staging_file, target_file = (sa.make_url(u).database for u in (staging_url, target_url))
     assert opened == ([staging_file, target_file] if rebuilt else [staging_file])
+
+
+def test_a_first_load_is_one_transaction_and_leaves_what_batch_by_batch_leaves(
+    staging_url: str,
+    target_url: str,
+    dataset: Dataset,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_staging(staging_url, dataset)
+
+    def by_batch(*_: object, **__: object) -> None:
+        raise AssertionError("a first load of every batch went batch by batch")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(loader, "_load_batch", by_batch)
+        together = load_run(staging_url, target_url)
+    assert together.together_seconds is not None
+    assert together.reconciliation is not None
+    assert together.reconciliation.ok
+    # The same load batch by batch (naming the batches takes that path), into another target.
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    migrate.upgrade(reference)
+    one_by_one = load_run(staging_url, reference, batches=[b.batch for b in together.batches])
+    assert one_by_one.together_seconds is None
+    assert snapshot(target_url) == snapshot(reference)
+    assert [(b.batch, b.tables) for b in together.batches] == [
+        (b.batch, b.tables) for b in one_by_one.batches
+    ]
+    assert together.changed == sum(len(rows) for rows in snapshot(reference).values())
+    # The indexes dropped for the insert are all back.
+    assert _indexes(target_url) == _indexes(reference)
+    if target_url.startswith("postgresql"):
+        analyzed = "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+        assert count_rows(target_url, analyzed) >= len(together.batches[0].tables)
+    # A second load finds the rows there: batch by batch, and nothing to write.
+    again = load_run(staging_url, target_url)
+    assert again.together_seconds is None
+    assert again.changed == 0
+
+
+def _indexes(url: str) -> dict[str, list[tuple[str, tuple[str, ...], bool]]]:
+    """Every target table's indexes: name, columns, unique."""
+    engine = sa.create_engine(url)
+    found = sa.inspect(engine)
+    out = {
+        t.name: sorted(
+            (str(i["name"]), tuple(str(c) for c in i["column_names"]), bool(i["unique"]))
+            for i in found.get_indexes(t.name)
+        )
+        for t in load_order()
+    }
+    engine.dispose()
+    return out
