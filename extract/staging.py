@@ -36,7 +36,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cutover.cursors import select_chunks
-from cutover.disposable import disposable
 from cutover.errors import ExtractError
 from extract.base import ColumnKind, Row, TableInfo
 from extract.hashing import Fingerprint
@@ -118,7 +117,7 @@ class Staging:
     """The staging database; creates its catalogue tables on first use."""
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = disposable(sa.create_engine(url))
+        self.engine: Engine = sa.create_engine(url)
         self.meta = sa.MetaData()
         self.tables_t = sa.Table(
             TABLES_TABLE,

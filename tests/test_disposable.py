@@ -7,7 +7,6 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from cutover.disposable import disposable
-from extract.staging import Staging
 from load.engine import create_target_engine
 
 
@@ -34,8 +33,3 @@ def test_a_disposable_sqlite_database_neither_waits_for_the_disk_nor_overwrites(
 def test_the_real_target_keeps_sqlites_defaults(tmp_path: Path) -> None:
     sync, _ = _pragmas(create_target_engine(f"sqlite:///{tmp_path / 'target.db'}"))
     assert sync == 2  # FULL: a commit waits until the disk has it
-
-
-def test_the_extracts_staging_database_is_disposable(tmp_path: Path) -> None:
-    staging = Staging(f"sqlite:///{tmp_path / 'staging.db'}")
-    assert _pragmas(staging.engine) == (0, 0)
