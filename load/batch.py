@@ -51,9 +51,21 @@ from load.constraints import UnmatchedForeignKeyError, foreign_keys_checked_per_
 from load.tables import key_columns, xf_table
 from load.transfer import copy_batch
 
-__all__ = ["LoadProgress", "Phase", "ProgressCallback", "apply_batch", "describe_error", "step"]
+__all__ = [
+    "EVERY_BATCH",
+    "LoadProgress",
+    "Phase",
+    "ProgressCallback",
+    "apply_batch",
+    "apply_every_batch",
+    "describe_error",
+    "step",
+]
 
 Phase = Literal["staged", "deleted", "written", "committed"]
+
+#: The batch progress names while a first load writes every batch at once.
+EVERY_BATCH = "*"
 
 
 @dataclass(frozen=True)
@@ -166,6 +178,46 @@ def apply_batch(
     return counts
 
 
+def apply_every_batch(
+    conn: Connection,
+    staging: Engine | None,
+    xf_tables: Mapping[Table, Table],
+    *,
+    chunk_rows: int,
+    notify: ProgressCallback,
+) -> dict[str, int] | None:
+    """A first load, inside the caller's transaction: every staged row of every table into a
+    target that holds none of them, each table by one bulk insert (:func:`_bulk_insert`).
+
+    Indexes other than unique ones are dropped before the insert and built after it, from the
+    rows (the transaction covers the drop), and on PostgreSQL the table is analyzed. Returns the
+    rows inserted per table, or ``None`` when the database refused a row: the caller then rolls
+    the transaction back and loads batch by batch, which names the batch, table and cause.
+    """
+    inserted: dict[str, int] = {}
+    for table, xf in xf_tables.items():
+        built_after = sorted((i for i in table.indexes if not i.unique), key=lambda i: str(i.name))
+        for index in built_after:
+            index.drop(conn)
+        rows = _bulk_insert(conn, staging, table, xf, None, chunk_rows)
+        if rows is None:
+            return None
+        for index in built_after:
+            index.create(conn)
+        _analyze(conn, table.name)
+        inserted[table.name] = rows
+        notify(LoadProgress(EVERY_BATCH, table.name, "staged", rows))
+        notify(LoadProgress(EVERY_BATCH, table.name, "written", rows))
+    return inserted
+
+
+def _analyze(conn: Connection, table: str) -> None:
+    """On PostgreSQL, statistics for the rows just written: the server gathers none for rows
+    written in one go until its autovacuum runs, and plans what reads them next on guesses."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
+
+
 def _holds_batch(conn: Connection, table: Table, batch: str) -> bool:
     query = select(literal(1)).where(table.c._batch == batch).limit(1)
     return conn.execute(query).first() is not None
@@ -176,10 +228,11 @@ def _bulk_insert(
     staging: Engine | None,
     table: Table,
     xf: Table,
-    batch: str,
+    batch: str | None,
     chunk_rows: int,
 ) -> int | None:
-    """Insert every staged row of ``batch`` into ``table``, which holds none of the batch.
+    """Insert every staged row of ``batch`` (of every batch when None) into ``table``, which
+    holds none of them.
 
     Returns the rows inserted, or ``None`` when the database refused a row: the insert is then
     undone to its savepoint and the caller takes the compare path, which finds the cause.
@@ -216,8 +269,7 @@ def _index_incoming(conn: Connection, table: Table, inc: Table, batch: str) -> N
             table=table.name,
         ) from None
     savepoint.commit()
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(inc.name)}")
+    _analyze(conn, inc.name)
 
 
 def _same_key(table: Table, inc: Table) -> Any:

@@ -150,24 +150,10 @@ def batch_checksums(
             chosen = set(counts) if wanted is None else set(counts) & set(wanted)
             if not chosen:
                 return {}
-            text = row_text(table, keys, conn.dialect.name)
-            few = sum(counts[b] for b in chosen) < _SCAN_SHARE * sum(counts.values())
-            if in_engine:
-                halves = [
-                    func.sum(func.hashtextextended(text, seed, type_=BigInteger), type_=Numeric)
-                    for seed in (0, 1)
-                ]
-                summed = select(batch, *halves).group_by(batch)
-                if wanted is not None:
-                    summed = summed.where(batch.in_(sorted(chosen)))
-                sums = {
-                    str(b): (_whole(hi) << 64) + _whole(lo) for b, hi, lo in conn.execute(summed)
-                }
-            else:
-                query = select(batch, text)
-                if few:
-                    query = query.where(batch.in_(sorted(chosen)))
-                sums = _digest_sums(conn, query)
+            query = select(batch, row_text(table, keys, conn.dialect.name).label("text"))
+            if sum(counts[b] for b in chosen) < _SCAN_SHARE * sum(counts.values()):
+                query = query.where(batch.in_(sorted(chosen)))
+            sums = _engine_sums(conn, query) if in_engine else _digest_sums(conn, query)
     return {b: BatchChecksum(counts[b], sums.get(b, 0) % _MOD) for b in sorted(chosen)}
 
 
@@ -249,6 +235,17 @@ def _whole(value: object) -> int:
     if not isinstance(value, int | Decimal):
         raise TypeError(f"a checksum sum should be a whole number, not {type(value).__name__}")
     return int(value)
+
+
+def _engine_sums(conn: Connection, query: Any) -> dict[str, int]:
+    """:func:`_digest_sums`, digested and summed by PostgreSQL (see the module's docstring)."""
+    rows = query.subquery()
+    halves = [
+        func.sum(func.hashtextextended(rows.c.text, seed, type_=BigInteger), type_=Numeric)
+        for seed in (0, 1)
+    ]
+    summed = select(rows.c._batch, *halves).group_by(rows.c._batch)
+    return {str(b): (_whole(hi) << 64) + _whole(lo) for b, hi, lo in conn.execute(summed)}
 
 
 def _digest_sums(conn: Connection, query: Any) -> dict[str, int]:

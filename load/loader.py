@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine, Index, MetaData, Table, func, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -38,13 +37,16 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from cutover.disposable import disposable
 from cutover.errors import LoadError
 from cutover.logs import get_logger
-from load.batch import LoadProgress, ProgressCallback, apply_batch, describe_error, step
-from load.checksum import Checksums, batch_checksums, digest_in_engine
-from load.constraints import (
-    UnmatchedForeignKeyError,
-    foreign_keys_checked_per_batch,
-    validate_foreign_keys,
+from load.batch import (
+    LoadProgress,
+    ProgressCallback,
+    apply_batch,
+    apply_every_batch,
+    describe_error,
+    step,
 )
+from load.checksum import Checksums, batch_checksums, digest_in_engine
+from load.constraints import validate_foreign_keys
 from load.engine import attachable, create_target_engine
 from load.migrate import current, head
 from load.reconcile import PARALLEL_ROWS, ReconciliationReport, reconcile, staged_matches
@@ -56,12 +58,9 @@ from load.tables import (
     staged_xf_tables,
     xf_table,
 )
-from load.transfer import STAGING_SCHEMA, copy_batch
+from load.transfer import STAGING_SCHEMA
 
-__all__ = ["EVERY_BATCH", "BatchResult", "LoadProgress", "LoadResult", "TableChange", "load_run"]
-
-#: The batch progress names while a first load writes every batch at once.
-EVERY_BATCH = "*"
+__all__ = ["BatchResult", "LoadProgress", "LoadResult", "TableChange", "load_run"]
 
 
 @dataclass(frozen=True)
@@ -162,8 +161,11 @@ def load_run(
         _require_head(target_url)
         xf_tables, skipped = _plan(staging, schema=STAGING_SCHEMA if staging_attach else None)
         _index_batches(staging, xf_tables)
-        held = {table: _distinct_batches(target, [table]) for table in xf_tables}
-        todo = _batches(staging, xf_tables, held, batches)
+        plain = MetaData()
+        staged = _rows_per_batch(staging, [xf_table(t, plain) for t in xf_tables])
+        in_target = _rows_per_batch(target, list(xf_tables))
+        held = {table: set(in_target[table.name]) for table in xf_tables}
+        todo = _batches(staged, held, batches)
         known = Checksums(in_engine=digest_in_engine(staging, target))
         unchanged = _unchanged(staging, target, held, todo, known, attached=bool(staging_attach))
         together: tuple[list[BatchResult], float] | None = None
@@ -174,6 +176,7 @@ def load_run(
                     None if staging_attach else staging,
                     xf_tables,
                     todo,
+                    staged,
                     chunk_rows=chunk_rows,
                     on_progress=on_progress,
                 )
@@ -291,28 +294,23 @@ def _index_batches(staging: Engine, xf_tables: dict[Table, Table]) -> None:
 
 
 def _batches(
-    staging: Engine,
-    xf_tables: dict[Table, Table],
+    staged: Mapping[str, Mapping[str, int]],
     held: Mapping[Table, set[str]],
     wanted: Sequence[str] | None,
 ) -> list[str]:
     """The batches to load, in order; by default every batch staged or held by the target."""
-    if wanted is not None:
-        found = set(wanted)
-    else:
-        plain = MetaData()
-        found = _distinct_batches(staging, [xf_table(t, plain) for t in xf_tables])
-        found = found.union(*held.values())
+    found = set(wanted) if wanted is not None else set().union(*staged.values(), *held.values())
     rest = sorted(found - {GLOBAL_BATCH})
     return [GLOBAL_BATCH, *rest] if GLOBAL_BATCH in found else rest
 
 
-def _distinct_batches(engine: Engine, tables: list[Table]) -> set[str]:
-    """The batches the tables hold (each table's read through its ``_batch`` index)."""
-    found: set[str] = set()
+def _rows_per_batch(engine: Engine, tables: list[Table]) -> dict[str, dict[str, int]]:
+    """Rows per table name and batch (each table's read through its ``_batch`` index)."""
+    found: dict[str, dict[str, int]] = {}
     with engine.connect() as conn:
         for t in tables:
-            found.update(conn.execute(select(t.c._batch).group_by(t.c._batch)).scalars())
+            query = select(t.c._batch, func.count()).group_by(t.c._batch)
+            found[t.name] = {str(row[0]): int(row[1]) for row in conn.execute(query)}
     return found
 
 
@@ -408,92 +406,52 @@ def _load_together(
     staging: Engine | None,
     xf_tables: dict[Table, Table],
     todo: Sequence[str],
+    staged: Mapping[str, Mapping[str, int]],
     *,
     chunk_rows: int,
     on_progress: ProgressCallback | None,
 ) -> tuple[list[BatchResult], float] | None:
-    """A first load: every batch of every table in one transaction (see the module docstring).
-
-    Returns each batch's result and the transaction's seconds, or None when the database refused
-    a row: everything is then rolled back, for the caller to load batch by batch.
+    """A first load: every batch of every table in one transaction (see the module docstring
+    and :func:`load.batch.apply_every_batch`); ``staged`` holds each ``xf_`` table's rows per
+    batch. Returns each batch's result and the transaction's seconds, or None when the database
+    refused a row: everything is then rolled back, for the caller to load batch by batch.
     """
     started = time.perf_counter()
     notify = on_progress or (lambda _p: None)
     log = get_logger("load")
-    staged = _staged_per_batch(staging or target, xf_tables)
     with target.connect() as conn:
         transaction = conn.begin()
         try:
-            for table, xf in xf_tables.items():
-                # Into an empty table, an index is built faster from its rows than row by row;
-                # the transaction covers the drop, so a failure leaves every index in place.
-                built_after = sorted((i for i in table.indexes if not i.unique), key=_name)
-                for index in built_after:
-                    index.drop(conn)
-                with foreign_keys_checked_per_batch(conn, table.name, None):
-                    copied = copy_batch(
-                        conn, table, xf, None, staging=staging, chunk_rows=chunk_rows
-                    )
-                for index in built_after:
-                    index.create(conn)
-                notify(LoadProgress(EVERY_BATCH, table.name, "staged", copied))
-                notify(LoadProgress(EVERY_BATCH, table.name, "written", copied))
-                if copied != sum(staged[table.name].values()):
-                    raise LoadError(
-                        f"{table.name}: {copied} rows went in, {sum(staged[table.name].values())} "
-                        "are staged",
-                        hint="staging changed while loading: rerun the load alone",
-                    )
-            transaction.commit()
-        except (DBAPIError, psycopg.Error, UnmatchedForeignKeyError) as exc:
+            inserted = apply_every_batch(
+                conn, staging, xf_tables, chunk_rows=chunk_rows, notify=notify
+            )
+            if inserted is not None:
+                transaction.commit()
+        except DBAPIError as exc:  # the COMMIT: a deferred foreign key
+            log.info("first_load_refused", error=describe_error(exc))
+            inserted = None
+        if inserted is None:
             if transaction.is_active:
                 transaction.rollback()
             else:
                 # SQLite keeps the transaction open when COMMIT fails on a deferred foreign
                 # key, and the pool does not reset a connection whose transaction has ended.
                 conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
-            log.info(
-                "first_load_refused",
-                error=describe_error(exc),
-                hint="the load goes batch by batch, which names the batch, table and cause",
-            )
+            log.info("first_load_batch_by_batch", hint="the batch that fails is named")
             return None
-    if target.dialect.name == "postgresql":
-        # Statistics for what follows (the reconciliation, then the validation's reads): the
-        # server gathers none for rows inserted in one go until its autovacuum runs.
-        with target.connect() as conn, conn.begin():
-            for table in xf_tables:
-                conn.exec_driver_sql(
-                    f"ANALYZE {conn.dialect.identifier_preparer.format_table(table)}"
-                )
     seconds = time.perf_counter() - started
     results = []
     for batch in todo:
         changes = []
-        for table in xf_tables:
-            n = staged[table.name].get(batch, 0)
-            changes.append(TableChange(table=table.name, staged=n, inserted=n))
-        result = BatchResult(batch, tuple(changes), 0.0)
-        notify(LoadProgress(batch, None, "committed", result.changed))
-        results.append(result)
+        for table, xf in xf_tables.items():
+            rows = staged[xf.name].get(batch, 0)
+            changes.append(TableChange(table=table.name, staged=rows, inserted=rows))
+        results.append(BatchResult(batch, tuple(changes), 0.0))
+        notify(LoadProgress(batch, None, "committed", results[-1].changed))
     log.info(
         "first_load_together",
         batches=len(todo),
-        inserted=sum(r.changed for r in results),
+        inserted=sum(inserted.values()),
         seconds=round(seconds, 3),
     )
     return results, seconds
-
-
-def _staged_per_batch(engine: Engine, xf_tables: dict[Table, Table]) -> dict[str, dict[str, int]]:
-    """Staged rows per target table and batch (each ``xf_`` table read through its batch index)."""
-    found: dict[str, dict[str, int]] = {}
-    with engine.connect() as conn:
-        for table, xf in xf_tables.items():
-            query = select(xf.c._batch, func.count()).group_by(xf.c._batch)
-            found[table.name] = {str(row[0]): int(row[1]) for row in conn.execute(query)}
-    return found
-
-
-def _name(index: Index) -> str:
-    return str(index.name)

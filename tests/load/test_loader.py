@@ -207,11 +207,12 @@ _KILLED_LOAD = """
 import sys, time
 from pathlib import Path
 from load import load_run
+from load.batch import EVERY_BATCH
 
 staging, target, marker = sys.argv[1:4]
 
 together = sys.argv[4] == "together"
-pause_in = "*" if together else "MCIH"
+pause_in = EVERY_BATCH if together else "MCIH"
 
 def pause_mid_batch(p):
     if p.batch == pause_in and p.phase == "written" and p.table == "commitment":
