@@ -1,8 +1,9 @@
 """Engines for the target database, set up the same way for every caller.
 
-SQLite gets what the other engines have by default: foreign keys enforced, and transactions that
+SQLite gets what the other engines have by default: foreign keys enforced, transactions that
 include DDL (the driver's own implicit transaction handling is replaced by an explicit ``BEGIN``),
-so a failed batch rolls back completely.
+so a failed batch rolls back completely, and a connection that goes back to the pool holds no
+transaction, even one whose COMMIT failed.
 """
 
 from __future__ import annotations
@@ -49,5 +50,12 @@ def create_target_engine(url: str | URL, *, attach: dict[str, str] | None = None
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite keeps the transaction open when COMMIT fails on a deferred foreign key, and the
+        # pool does not roll back a connection whose transaction SQLAlchemy saw end.
+        if dbapi_connection is not None and dbapi_connection.in_transaction:
+            dbapi_connection.rollback()
 
     return engine

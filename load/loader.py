@@ -433,10 +433,6 @@ def _load_together(
         if inserted is None:
             if transaction.is_active:
                 transaction.rollback()
-            else:
-                # SQLite keeps the transaction open when COMMIT fails on a deferred foreign
-                # key, and the pool does not reset a connection whose transaction has ended.
-                conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
             log.info("first_load_batch_by_batch", hint="the batch that fails is named")
             return None
     seconds = time.perf_counter() - started
