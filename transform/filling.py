@@ -80,8 +80,9 @@ def recreate_filled(
     position column of the select's driving table, by whose ranges a large SQLite fill may be
     computed in worker processes (:mod:`transform.splitting`). ``derived`` maps more of the
     table's columns to expressions over its stored columns (``table.c``) that the workers
-    compute too, so that the work is shared. Returns whether they did: when False, the
-    ``derived`` columns are NULL and the caller computes those values itself.
+    compute too, so that the work is shared (a column the select also fills is replaced by its
+    derived value). Returns whether they did: when False, the ``derived`` columns hold what the
+    select gave them (NULL if nothing) and the caller computes those values itself.
     """
     table.drop(conn, checkfirst=True)
     if not _parallel(conn, table):

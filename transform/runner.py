@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from cutover.logs import get_logger
 from transform import sqlfuncs as sf
@@ -173,17 +174,21 @@ def _fill(
     sel = sa.select(*[_as_sql(v).label(k) for k, v in select_cols.items()]).select_from(plan.from_)
     if plan.where is not None:
         sel = sel.where(sf.is_true(plan.where))
-    # The row hash is over the values the working table stores: a fill split across processes
-    # computes it there, where it is shared out; otherwise the xf_ table's fill computes it.
-    derived = {}
+    # A fill split across processes computes there, where the work is shared out, what is
+    # decided on each stored row alone: the row hash (otherwise the xf_ table's fill computes
+    # it) and the flags of the deferred checks and of the post-checks that look only at the row
+    # and at earlier tables (otherwise an UPDATE of the working table each).
+    flags = _row_flags(compiled, plan, work)
+    derived: dict[str, sa.ColumnElement[Any]] = dict(flags)
     if not plan.fn_columns:
         derived["_h"] = _row_hash(_xf_values(compiled, plan, work, res), conn.dialect.name)
     split = recreate_filled(conn, work, names, sel, split_on=driving.c["_src_pos"], derived=derived)
-    hashed = split and bool(derived)
+    hashed = split and "_h" in derived
     _analyze(conn, work)
-    _deferred_checks(conn, compiled, plan, work)
+    if not split:
+        _deferred_checks(conn, compiled, plan, work)
     check_fanout(conn, plan, work)
-    _post_checks(conn, compiled, plan, work)
+    _post_checks(conn, compiled, plan, work, decided=set(flags) if split else set())
     python_seconds = _python_pass(conn, plan, work, res, chunk_rows) if plan.fn_columns else 0.0
     _insert_xf(conn, compiled, plan, work, res, hashed=hashed)
     _analyze(conn, compiled.xf_tables[plan.name])
@@ -228,28 +233,95 @@ def _deferred(plan: TablePlan, check: Check | Repair) -> bool:
     )
 
 
-def _deferred_checks(
-    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table
-) -> None:
-    """Set the flags of the deferred checks and repairs in one pass over the working table:
-    failed where the column came out NULL from a non-empty input."""
+def _deferred_failures(
+    compiled: CompiledProject, plan: TablePlan, work: sa.Table
+) -> dict[str, sa.ColumnElement[bool]]:
+    """The flag column of each deferred check and repair, with the condition on the stored row
+    under which it failed: the column came out NULL from a non-empty input."""
     xf = compiled.xf_tables[plan.name]
     index = {c.name: i for i, c in enumerate(xf.columns)}
-    flags: dict[str, sa.ColumnElement[Any]] = {}
-    nulls: list[sa.ColumnElement[bool]] = []
     items: list[tuple[str, str, int, Check | Repair]] = [
         ("q", "v", i, c) for i, c in enumerate(plan.checks)
     ]
     items += [("r", "rv", i, c) for i, c in enumerate(plan.repairs)]
+    failures: dict[str, sa.ColumnElement[bool]] = {}
     for flag, stored, i, check in items:
         if not _deferred(plan, check) or check.failed_if_null is None:
             continue
         value = work.c[f"c_{index[check.column]}"]
-        failed = sa.and_(value.is_(None), check.failed_if_null(work.c[f"{stored}_{i}"]))
-        flags[f"{flag}_{i}"] = sa.case((failed, 1), else_=work.c[f"{flag}_{i}"])
-        nulls.append(value.is_(None))
-    if flags:
-        conn.execute(work.update().where(sa.or_(*nulls)).values(flags))
+        failures[f"{flag}_{i}"] = sa.and_(
+            value.is_(None), check.failed_if_null(work.c[f"{stored}_{i}"])
+        )
+    return failures
+
+
+def _deferred_checks(
+    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table
+) -> None:
+    """Set the flags of the deferred checks and repairs in one pass over the working table."""
+    failures = _deferred_failures(compiled, plan, work)
+    if failures:
+        flags = {n: sa.case((failed, 1), else_=work.c[n]) for n, failed in failures.items()}
+        conn.execute(work.update().where(sa.or_(*failures.values())).values(flags))
+
+
+def _row_flags(
+    compiled: CompiledProject, plan: TablePlan, work: sa.Table
+) -> dict[str, sa.ColumnElement[int]]:
+    """The final value of each flag decidable from the stored row alone (and from earlier
+    tables), as an expression over the working table's stored columns: the deferred checks and
+    repairs, then every post-check but an orphan check against the table's own rows (which
+    needs the whole table flagged first). Computed with the fill when it is split
+    (:func:`_fill`); :func:`_deferred_checks` and :func:`_post_checks` set the same values by
+    UPDATE otherwise."""
+    deferred = {
+        name: sa.case((failed, 1), else_=work.c[name])
+        for name, failed in _deferred_failures(compiled, plan, work).items()
+    }
+    stored = {work.c[name]: expr for name, expr in deferred.items()}
+
+    def final(element: Any, **_kw: Any) -> Any:
+        return stored.get(element)
+
+    flags: dict[str, sa.ColumnElement[int]] = dict(deferred)
+    for k, check, failed in _post_failures(compiled, plan, work):
+        if check.rule == "orphan" and check.parent is None:
+            continue
+        decided = replacement_traverse(failed, {}, final)
+        flags[f"p_{k}"] = sa.case((decided, 1), else_=work.c[f"p_{k}"])
+    return flags
+
+
+def _post_failures(
+    compiled: CompiledProject, plan: TablePlan, work: sa.Table
+) -> list[tuple[int, PostCheck, sa.ColumnElement[bool]]]:
+    """Each post-check with the condition on the working table under which it fails."""
+    index = {c.name: i for i, c in enumerate(compiled.xf_tables[plan.name].columns)}
+    out: list[tuple[int, PostCheck, sa.ColumnElement[bool]]] = []
+    for k, check in enumerate(plan.post_checks):
+        values = [work.c[f"c_{index[c]}"] for c in check.columns]
+        if check.rule == "missing_value":
+            explained = [
+                work.c[f"q_{i}"] == 0
+                for i, c in enumerate(plan.checks)
+                if c.column == check.columns[0]
+            ]
+            failed = sa.and_(values[0].is_(None), *explained)
+        else:
+            match = _parent_match(plan, work, index, check, k, values)
+            failed = sa.and_(*[v.is_not(None) for v in values], sa.not_(match))
+        out.append((k, check, failed))
+    return out
+
+
+def _shown(
+    compiled: CompiledProject, plan: TablePlan, work: sa.Table, check: PostCheck
+) -> sa.ColumnElement[Any]:
+    """The value a failed post-check's quarantine record shows: the column's, as text."""
+    if len(check.columns) > 1:
+        return sa.literal("composite")
+    index = {c.name: i for i, c in enumerate(compiled.xf_tables[plan.name].columns)}
+    return sa.cast(work.c[f"c_{index[check.columns[0]]}"], sa.Text)
 
 
 def _repairs(
@@ -285,9 +357,15 @@ def _repairs(
 
 
 def _post_checks(
-    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, work: sa.Table
+    conn: sa.Connection,
+    compiled: CompiledProject,
+    plan: TablePlan,
+    work: sa.Table,
+    *,
+    decided: set[str],
 ) -> None:
-    """Checks on the computed values, run on the working table (each value computed once).
+    """Checks on the computed values, run on the working table (each value computed once),
+    but for the flags already ``decided`` with the fill (:func:`_row_flags`).
 
     The missing-value checks are independent of each other: they are decided together, by one
     UPDATE (one pass over the working table); each orphan check by an UPDATE of its own."""
@@ -295,38 +373,27 @@ def _post_checks(
     index = {c.name: i for i, c in enumerate(xf.columns)}
     together: dict[str, Any] = {}
     hits: list[sa.ColumnElement[bool]] = []
-    for k, check in enumerate(plan.post_checks):
-        values = [work.c[f"c_{index[c]}"] for c in check.columns]
-        if check.rule == "missing_value":
-            explained = [
-                work.c[f"q_{i}"] == 0
-                for i, c in enumerate(plan.checks)
-                if c.column == check.columns[0]
-            ]
-            failed = sa.and_(values[0].is_(None), *explained)
-        else:
+    for k, check, failed in _post_failures(compiled, plan, work):
+        flag = work.c[f"p_{k}"]
+        if flag.name in decided:
+            continue
+        if check.rule == "orphan":
             if check.parent is None:
                 # The parent rows are this table's own: index their key in the working table,
                 # or each row's probe scans the whole table (quadratic in the table's size).
                 keys = [work.c[f"c_{index[pc]}"] for pc in check.parent_columns]
                 sa.Index(f"ix_{work.name}_p{k}"[:60], *keys).create(conn)
-            match = _parent_match(plan, work, index, check, k, values)
-            failed = sa.and_(*[v.is_not(None) for v in values], sa.not_(match))
-        shown = sa.cast(values[0], sa.Text) if len(values) == 1 else sa.literal("composite")
-        flag, text = work.c[f"p_{k}"], work.c[f"pv_{k}"]
-        if check.rule == "orphan":
             # Alone, so that the engine can run its NOT EXISTS as an anti-join (PostgreSQL
             # cannot inside an OR). A row whose parent is in the same table and was just set
             # aside is an orphan too: repeat until no new row is flagged (a chain
             # D -> C -> missing Z flags C, then D).
-            again = work.update().where(flag == 0, failed).values({flag.name: 1, text.name: shown})
+            again = work.update().where(flag == 0, failed).values({flag.name: 1})
             flagged = conn.execute(again).rowcount
             while flagged > 0 and check.parent is None:
                 flagged = conn.execute(again).rowcount
             continue
         hit = sa.and_(flag == 0, failed)
         together[flag.name] = sa.case((hit, 1), else_=flag)
-        together[text.name] = sa.case((hit, shown), else_=text)
         hits.append(hit)
     if hits:
         conn.execute(work.update().where(sa.or_(*hits)).values(together))
@@ -515,7 +582,7 @@ def _quarantine(
             *head,
             sa.literal(post.rule),
             sa.literal("+".join(post.columns)),
-            work.c[f"pv_{k}"],
+            _shown(compiled, plan, work, post),
             sa.literal(post.message),
         ).where(flagged, work.c[f"p_{k}"] == 1, work.c._merged == 0)
         conn.execute(q.insert().from_select(names, sel))

@@ -43,7 +43,6 @@ def work_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.T
         cols += [sa.Column(f"r_{i}", sa.Integer) for i in range(len(plan.repairs))]
         cols += [sa.Column(f"rv_{i}", sa.Text) for i in range(len(plan.repairs))]
         cols += [sa.Column(f"p_{k}", sa.Integer) for k in range(len(plan.post_checks))]
-        cols += [sa.Column(f"pv_{k}", sa.Text) for k in range(len(plan.post_checks))]
         for name, expr in plan.fn_args.items():
             cols.append(sa.Column(name, expr.type))
         for i in range(len(plan.precedence)):

@@ -12,7 +12,7 @@ from transform_helpers import (
     EXAMPLE,
     TARGET,
     copy_example,
-    lineage_columns,
+    node_mappings,
     rows,
     stage,
     stage_example,
@@ -245,23 +245,7 @@ def test_a_foreign_key_to_the_same_table_quarantines_orphans(
         key=["ID"],
     )
     folder = tmp_path / "m"
-    folder.mkdir()
-    (folder / "project.yaml").write_text(
-        "project: {source_system: t, default_source: t, version: '1'}\n", encoding="utf-8"
-    )
-    (folder / "nodes.yaml").write_text(
-        "tables:\n  node:\n    from: NODE\n    columns:\n      id: {text: ID}\n"
-        "      parent_id: {text: PARENT}\n",
-        encoding="utf-8",
-    )
-    target = sa.MetaData()
-    sa.Table(
-        "node",
-        target,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("parent_id", sa.Text, sa.ForeignKey("node.id")),
-        *lineage_columns(),
-    )
+    target = node_mappings(folder)
     run_transform(load_project(folder), staging, target, "run-1")
     assert {r["id"] for r in rows(staging, "xf_node")} == {"A", "B"}
     assert {q[1:4] for q in _quarantine(staging)} == {

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
-from transform_helpers import EXAMPLE, rows, stage, stage_example
+from transform_helpers import EXAMPLE, node_mappings, rows, stage, stage_example
 from transform_helpers import TARGET as EXAMPLE_TARGET
 
 from transform import load_project, run_transform, splitting
@@ -242,7 +242,10 @@ def test_a_split_transform_writes_what_a_whole_one_writes(
     assert len(whole["xf_out"]) >= 6
     assert whole["xf__quarantine"]
     [event] = events
-    assert event["derived"] == (["_h"] if "fn:" not in mapping else [])
+    # The row hash (unless a Python function fills a column) and every flag of the mapping:
+    # two deferred checks and a missing-value check, decided on the stored rows by the workers.
+    flags = ["p_0", "q_0", "q_1"]
+    assert event["derived"] == (["_h", *flags] if "fn:" not in mapping else flags)
 
 
 def _dying_part(*_args: Any) -> int:
@@ -296,3 +299,48 @@ def test_the_example_project_split_writes_what_it_writes_whole(
     assert len(events) > 3
     rules = {dict(r)["rule"] for r in whole["xf__quarantine"]}
     assert "orphan" in rules, rules
+
+
+def test_flags_decided_in_the_parts_agree_with_an_orphan_check_against_the_own_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts decide the checks that need only the row (a bad date; a missing value the date
+    explains or not); the orphan check against the table's own rows runs after, on the rows
+    the parts flagged: a node whose parent was set aside by a check is an orphan too."""
+    folder = tmp_path / "m"
+    target = node_mappings(folder, born=True)
+    data = [
+        ("A", "", "20200101"),
+        ("B", "A", "20200230"),  # no such day: quarantined by the date check alone
+        ("C", "B", "20200102"),  # its parent was set aside
+        ("D", "Z", "20200103"),  # no parent
+        ("E", "D", "20200104"),  # its parent is an orphan
+        ("F", "A", "00000000"),  # the legacy "no date": a missing value
+        ("H", "A", ""),  # a blank date: quarantined by the date check, which explains it
+        ("G", "A", "20200105"),
+    ]
+
+    def fill(engine: sa.Engine) -> None:
+        stage(engine, "t", "NODE", {"ID": 2, "PARENT": 2, "BORN": 8}, data, key=["ID"])
+
+    whole, split, events = _whole_and_split(
+        tmp_path, monkeypatch, fill, load_project(folder), target
+    )
+    assert split == whole
+    assert {dict(r)["id"] for r in whole["xf_node"]} == {"A", "G"}
+    quarantined = {
+        (dict(r)["source_key"].strip(), dict(r)["rule"], dict(r)["value"])
+        for r in whole["xf__quarantine"]
+    }
+    assert quarantined == {
+        ("B", "invalid_date", "20200230"),
+        ("C", "orphan", "B"),
+        ("D", "orphan", "Z"),
+        ("E", "orphan", "D"),
+        ("F", "missing_value", None),
+        ("H", "invalid_date", "        "),
+    }
+    [event] = events
+    # Three post-checks (id and born required, parent_id an orphan check against the table):
+    # the workers decided the date check and the two missing values, the orphans came after.
+    assert event["derived"] == ["_h", "p_0", "p_1", "q_0"]

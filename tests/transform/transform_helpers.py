@@ -295,3 +295,31 @@ def run_one_mapping(
     target = sa.MetaData()
     sa.Table("out", target, *columns, *lineage_columns())
     run_transform(load_project(folder), staging, target, run_id)
+
+
+def node_mappings(folder: Path, *, born: bool = False) -> sa.MetaData:
+    """Mappings in ``folder`` for ``node`` (a foreign key to its own table) from staged
+    ``NODE``, with a required date ``born`` when asked (``00000000`` is no date); the target."""
+    folder.mkdir()
+    sentinels = (
+        "  sentinels: {no_date: {'00000000': null}}, defaults: {date: no_date}" if born else ""
+    )
+    (folder / "project.yaml").write_text(
+        f"project: {{source_system: t, default_source: t, version: '1',\n{sentinels}}}\n",
+        encoding="utf-8",
+    )
+    (folder / "nodes.yaml").write_text(
+        "tables:\n  node:\n    from: NODE\n    columns:\n      id: {text: ID}\n"
+        "      parent_id: {text: PARENT}\n" + ("      born: {date: BORN}\n" if born else ""),
+        encoding="utf-8",
+    )
+    target = sa.MetaData()
+    sa.Table(
+        "node",
+        target,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("parent_id", sa.Text, sa.ForeignKey("node.id")),
+        *([sa.Column("born", sa.Date, nullable=False)] if born else []),
+        *lineage_columns(),
+    )
+    return target
