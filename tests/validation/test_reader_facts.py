@@ -9,7 +9,7 @@ what it could not use instead of dropping it.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import date
 from pathlib import Path
 
@@ -21,12 +21,14 @@ from target_builders import add_task, insert, new_target, write_offenders
 import load
 from load import models as m
 from validation import (
+    LedgerEntryFact,
     OffenderFacts,
     ReadStats,
     RulePack,
     SegregationFact,
     explain,
     read_offenders,
+    reader,
     resolve_person,
 )
 
@@ -244,3 +246,15 @@ def test_postgresql_gives_the_same_facts_as_sqlite(
         ]
     finally:
         engine.dispose()
+
+
+def test_the_ledger_rows_fast_constructor_makes_what_the_class_makes() -> None:
+    """The reader builds ledger facts without the frozen class's ``__init__``: every field
+    must land in its own slot, and the result must be the same frozen value."""
+    args = ("CR_TXN:T1", "WT", date(2020, 3, 1), 7, date(2020, 4, 2))
+    made = reader._ledger_entry(*args)
+    assert made == LedgerEntryFact(*args)
+    assert tuple(getattr(made, f.name) for f in fields(LedgerEntryFact)) == args
+    assert reader._ledger_entry(*args[:4], None).entered is None
+    with pytest.raises(FrozenInstanceError):
+        made.days = 8  # type: ignore[misc]

@@ -150,9 +150,11 @@ def earned_by_month(
             if removed is not None:
                 _removed(removed, ctype, CUT_LABOR_POOL, subtract(cut, documented))
             cut = intersect(cut, documented)
-        scaled = int(rate * scale)
+        scaled = rate.numerator * (scale // rate.denominator)  # int(rate * scale), in integers
         for index, days in month_days(cut).items():
-            month = months.setdefault(index, EarnedMonth())
+            month = months.get(index)
+            if month is None:  # not setdefault: that would build a month per assignment-month
+                month = months[index] = EarnedMonth()
             month.eligible[ctype] = month.eligible.get(ctype, 0) + days
             month.evidence.append(key)
             numer[index, ctype] = numer.get((index, ctype), 0) + scaled * days
