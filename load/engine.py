@@ -57,5 +57,8 @@ def create_target_engine(url: str | URL, *, attach: dict[str, str] | None = None
         # pool does not roll back a connection whose transaction SQLAlchemy saw end.
         if dbapi_connection is not None and dbapi_connection.in_transaction:
             dbapi_connection.rollback()
+        # A first load checks foreign keys itself (load.loader); the next user gets them back.
+        if dbapi_connection is not None:
+            dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     return engine

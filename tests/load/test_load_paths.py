@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from conftest import Dataset, build_dataset, count_rows, snapshot, write_staging
 
 from cutover.errors import LoadError
+from load import batch as batch_module
 from load import loader, migrate, transfer
+from load.engine import create_target_engine
 from load.loader import LoadResult, load_run
 from load.reconcile import reconcile
 from load.tables import load_order
@@ -170,10 +172,15 @@ def test_new_batch_takes_over_keys_the_target_holds_under_another_batch(
     assert load_run(staging_url, target_url).changed == 0
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("credit_type", "XX"), ("commitment_id", "C9999999")],
+    ids=["check-constraint", "no-parent-row"],
+)
 def test_first_load_of_a_batch_refuses_a_broken_row_naming_batch_and_table(
-    staging_url: str, target_url: str, dataset: Dataset
+    staging_url: str, target_url: str, dataset: Dataset, column: str, value: str
 ) -> None:
-    dataset.find("credit_transaction", txn_id="T0002000001")["credit_type"] = "XX"
+    dataset.find("credit_transaction", txn_id="T0002000001")[column] = value
     write_staging(staging_url, dataset)
     with pytest.raises(LoadError) as caught:
         load_run(staging_url, target_url)
@@ -319,3 +326,45 @@ def _indexes(url: str) -> dict[str, list[tuple[str, tuple[str, ...], bool]]]:
     }
     engine.dispose()
     return out
+
+
+@sqlite_only
+@pytest.mark.parametrize("named", [False, True], ids=["first-load-together", "batch-by-batch"])
+def test_a_first_sqlite_load_checks_foreign_keys_per_table_not_per_row(
+    staging_url: str, target_url: str, dataset: Dataset, named: bool
+) -> None:
+    """SQLite checks a foreign key row by row unless told not to, which only a connection with
+    no transaction open can be: the first load's is, and each table is then checked once, after
+    its insert. A load batch by batch keeps the per-row checks."""
+    write_staging(staging_url, dataset)
+    enforced: list[int] = []
+    checks: list[str] = []
+    copy = transfer.copy_batch
+
+    def spy(target: sa.Connection, dest: sa.Table, *args: Any, **kwargs: Any) -> int:
+        enforced.append(target.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+        return copy(target, dest, *args, **kwargs)
+
+    def statement(_c: Any, _cur: Any, sql: str, *_rest: Any) -> None:
+        if sql.startswith("PRAGMA foreign_key_check"):
+            checks.append(sql)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_module, "copy_batch", spy)
+        sa.event.listen(sa.Engine, "before_cursor_execute", statement)
+        try:
+            result = load_run(
+                staging_url, target_url, batches=["_GLOBAL", "ECI", "MCIH"] if named else None
+            )
+        finally:
+            sa.event.remove(sa.Engine, "before_cursor_execute", statement)
+    assert (result.together_seconds is None) == named
+    assert set(enforced) == ({1} if named else {0})
+    assert len(checks) == (0 if named else len(enforced))
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    # The connection went back to the pool enforcing foreign keys again.
+    engine = create_target_engine(target_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    engine.dispose()

@@ -30,3 +30,18 @@ def test_a_connection_whose_commit_failed_goes_back_to_the_pool_without_its_tran
     with engine.begin() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM child").scalar_one() == 0
     engine.dispose()
+
+
+def test_a_connection_goes_back_to_the_pool_enforcing_foreign_keys(tmp_path: Path) -> None:
+    """A first load turns SQLite's per-row foreign key checks off for its transaction; if it is
+    interrupted before it turns them back on, the pool does."""
+    engine = create_target_engine(f"sqlite:///{tmp_path / 'target.db'}")
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA foreign_keys = OFF")
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 0
+    with engine.connect() as conn:
+        assert conn.connection.driver_connection is driver  # the same pooled connection
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    engine.dispose()
