@@ -72,6 +72,7 @@ def recreate_filled(
     *,
     split_on: sa.ColumnElement[int] | None = None,
     derived: Mapping[str, sa.ColumnElement[Any]] | None = None,
+    then: tuple[sa.Table, sa.Select[Any]] | None = None,
 ) -> bool:
     """Make ``table`` anew (dropped first if it is there) holding the rows of ``select``.
 
@@ -81,14 +82,16 @@ def recreate_filled(
     computed in worker processes (:mod:`transform.splitting`). ``derived`` maps more of the
     table's columns to expressions over its stored columns (``table.c``) that the workers
     compute too, so that the work is shared (a column the select also fills is replaced by its
-    derived value). Returns whether they did: when False, the ``derived`` columns hold what the
-    select gave them (NULL if nothing) and the caller computes those values itself.
+    derived value). ``then`` is another empty table and a select over ``table``'s final rows
+    that fills it, which the workers compute from their parts too. Returns whether they did:
+    when False, the ``derived`` columns hold what the select gave them (NULL if nothing), the
+    ``then`` table is left as it was, and the caller computes those itself.
     """
     table.drop(conn, checkfirst=True)
     if not _parallel(conn, table):
         table.create(conn)
         if split_on is not None and fill_in_parts(
-            conn, table, names, select, split_on, dict(derived or {})
+            conn, table, names, select, split_on, dict(derived or {}), then
         ):
             return True
         conn.execute(table.insert().from_select(list(names), select))

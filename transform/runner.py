@@ -10,9 +10,10 @@ Per target table, inside one transaction:
 2. only for a mapping that calls registered Python functions (the fallback for what SQL cannot
    say), a chunked Python pass over the rows that passed every check computes them;
 3. one statement (made the same way) writes ``xf_<table>``, the engine computing each row's
-   ``_row_hash`` (:mod:`transform.hashing`); companion INSERT ... SELECTs write each failed check to
-   ``xf__quarantine``, each repaired cell of a written row (``on_invalid: null``) to
-   ``xf__repair`` and each precedence disagreement to ``xf__disagreement``;
+   ``_row_hash`` (:mod:`transform.hashing`), unless the worker processes of a split fill
+   decided every flag and wrote the rows themselves; companion INSERT ... SELECTs write each
+   failed check to ``xf__quarantine``, each repaired cell of a written row (``on_invalid:
+   null``) to ``xf__repair`` and each precedence disagreement to ``xf__disagreement``;
 4. the accounting is computed from what was written (:mod:`transform.accounting`) and must hold.
 
 Each run replaces the previous run's output for its tables: fixing a mapping and rerunning takes
@@ -178,11 +179,20 @@ def _fill(
     # decided on each stored row alone: the row hash (otherwise the xf_ table's fill computes
     # it) and the flags of the deferred checks and of the post-checks that look only at the row
     # and at earlier tables (otherwise an UPDATE of the working table each).
+    # When every flag is decided there (no Python function, no orphan check against the
+    # table's own rows), the workers also write the rows that pass into xf_<table>.
     flags = _row_flags(compiled, plan, work)
     derived: dict[str, sa.ColumnElement[Any]] = dict(flags)
+    then = None
     if not plan.fn_columns:
         derived["_h"] = _row_hash(_xf_values(compiled, plan, work, res), conn.dialect.name)
-    split = recreate_filled(conn, work, names, sel, split_on=driving.c["_src_pos"], derived=derived)
+        if len(flags) == len(flag_columns(work, plan)):
+            then = (xf, _xf_select(compiled, plan, work, res, hashed=True))
+            xf.drop(conn, checkfirst=True)
+            xf.create(conn)
+    split = recreate_filled(
+        conn, work, names, sel, split_on=driving.c["_src_pos"], derived=derived, then=then
+    )
     hashed = split and "_h" in derived
     _analyze(conn, work)
     if not split:
@@ -190,7 +200,8 @@ def _fill(
     check_fanout(conn, plan, work)
     _post_checks(conn, compiled, plan, work, decided=set(flags) if split else set())
     python_seconds = _python_pass(conn, plan, work, res, chunk_rows) if plan.fn_columns else 0.0
-    _insert_xf(conn, compiled, plan, work, res, hashed=hashed)
+    if not (split and then is not None):
+        _insert_xf(conn, compiled, plan, work, res, hashed=hashed)
     _analyze(conn, compiled.xf_tables[plan.name])
     flagged = _flagged(conn, plan, work)
     _quarantine(conn, compiled, plan, work, res, flagged, run_id)
@@ -543,11 +554,26 @@ def _insert_xf(
     """Write ``xf_<table>``; the engine computes each row's hash in the same statement, unless
     the working table's fill did (``hashed``)."""
     xf = compiled.xf_tables[plan.name]
+    sel = _xf_select(compiled, plan, work, res, hashed=hashed, dialect=conn.dialect.name)
+    recreate_filled(conn, xf, [c.name for c in xf.columns], sel)
+
+
+def _xf_select(
+    compiled: CompiledProject,
+    plan: TablePlan,
+    work: sa.Table,
+    res: sa.Table,
+    *,
+    hashed: bool,
+    dialect: str = "sqlite",
+) -> sa.Select[Any]:
+    """The rows of ``xf_<table>``, every column in order: the working rows that were written.
+    The row hash is the working table's (``hashed``) or computed by the ``dialect``'s engine."""
     values = _xf_values(compiled, plan, work, res)
-    values["_row_hash"] = work.c._h if hashed else _row_hash(values, conn.dialect.name)
+    values["_row_hash"] = work.c._h if hashed else _row_hash(values, dialect)
     written, ok = _written(plan, work, res)
-    sel = sa.select(*values.values()).select_from(written).where(ok)
-    recreate_filled(conn, xf, list(values), sel)
+    columns = [values[c.name] for c in compiled.xf_tables[plan.name].columns]
+    return sa.select(*columns).select_from(written).where(ok)
 
 
 def _quarantine(

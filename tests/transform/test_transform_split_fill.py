@@ -246,6 +246,9 @@ def test_a_split_transform_writes_what_a_whole_one_writes(
     # two deferred checks and a missing-value check, decided on the stored rows by the workers.
     flags = ["p_0", "q_0", "q_1"]
     assert event["derived"] == (["_h", *flags] if "fn:" not in mapping else flags)
+    # With every flag decided there, the workers wrote xf_out's rows too; a Python function
+    # column is computed after the fill, by this process, which then writes them.
+    assert event["then"] == ("xf_out" if "fn:" not in mapping else None)
 
 
 def _dying_part(*_args: Any) -> int:
@@ -344,3 +347,4 @@ def test_flags_decided_in_the_parts_agree_with_an_orphan_check_against_the_own_t
     # Three post-checks (id and born required, parent_id an orphan check against the table):
     # the workers decided the date check and the two missing values, the orphans came after.
     assert event["derived"] == ["_h", "p_0", "p_1", "q_0"]
+    assert event["then"] is None  # the orphans are flagged after the parts: this process writes
