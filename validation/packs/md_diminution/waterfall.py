@@ -19,6 +19,8 @@ from validation.dates import month_index, month_of_index
 from validation.explain import WaterfallStart
 from validation.facts import OffenderFacts
 from validation.packs.md_diminution.credits import (
+    CUT_LABOR_POOL,
+    CUT_SEGREGATION,
     EarnedMonth,
     coverage,
     earned_by_month,
@@ -216,16 +218,25 @@ def _fix_cells(
 
 
 def _relaxed_cells(
-    ctx: MdContext, state: LedgerState, relax: Callable[[], dict[int, EarnedMonth]], types: set[str]
+    ctx: MdContext,
+    state: LedgerState,
+    relax: Callable[[], dict[int, EarnedMonth]],
+    types: set[str],
+    rule: str,
 ) -> list[Cell]:
     """Cells posted above the rules but no higher than the rules without one restriction.
 
-    ``relax`` computes the relaxed credits; it is called only when some cell is a candidate.
+    ``relax`` computes the relaxed credits; it is called only when some cell is a candidate: a
+    month and type whose posting is above the rules and from which ``rule`` took days away
+    (without it, the relaxed rules give that cell no more eligible days).
     """
+    cuts = ctx.comp.cuts_by_month
     candidates = [
         (cell, posted)
         for cell, posted in state.earned.items()
-        if cell[1] in types and posted > ctx.want(cell)
+        if cell[1] in types
+        and posted > ctx.want(cell)
+        and cuts.get(cell[0], {}).get(cell[1], {}).get(rule, 0) > 0
     ]
     if not candidates:
         return []
@@ -258,7 +269,7 @@ def work_credit_during_segregation(
 ) -> Correction[LedgerState] | None:
     """Work credit posted for a month as if its segregation days were eligible."""
     types = _types_of(ctx.params, {"W", "L"})
-    cells = _relaxed_cells(ctx, state, lambda: ctx.without_segregation, types)
+    cells = _relaxed_cells(ctx, state, lambda: ctx.without_segregation, types, CUT_SEGREGATION)
     if not cells:
         return None
     months = {c[0] for c in cells}
@@ -329,7 +340,7 @@ def undocumented_labor_pool(ctx: MdContext, state: LedgerState) -> Correction[Le
     """Labor-pool credit posted for weeks without enough documented days."""
     labor = ctx.params.earned.labor_pool.assignment_types
     types = _types_of(ctx.params, set(labor))
-    cells = _relaxed_cells(ctx, state, lambda: ctx.without_labor_rule, types)
+    cells = _relaxed_cells(ctx, state, lambda: ctx.without_labor_rule, types, CUT_LABOR_POOL)
     if not cells:
         return None
     months = {c[0] for c in cells}
