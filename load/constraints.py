@@ -15,10 +15,10 @@ SQLite checks each row's foreign keys as it goes in, in process: cheaper, and st
 first load's insert of the ledger (at 10,000 offenders, 7.9 s with the checks and 5.3 s without;
 checking the whole table after, with ``PRAGMA foreign_key_check``, takes 1.1 s). SQLite can turn
 the checks off only outside a transaction, so only the first load, which controls its connection
-from the start (``load.loader``), does; on a SQLite connection that does not enforce foreign keys,
-this module checks the table's rows after the insert by ``PRAGMA foreign_key_check``, inside the
-same transaction. A table whose constraints the loading role may not alter keeps the per-row
-checks.
+from the start, does (``load.engine.foreign_keys_checked_after``); on a SQLite connection that
+does not enforce foreign keys, this module checks the table's rows after the insert by ``PRAGMA
+foreign_key_check``, inside the same transaction. A table whose constraints the loading role may
+not alter keeps the per-row checks.
 """
 
 from __future__ import annotations
@@ -102,10 +102,10 @@ def foreign_keys_checked_per_batch(
         keys = []
     yield
     q = _quote(conn, table)
+    rows = "a row" if batch is None else f"a row of batch {batch!r}"
     if conn.dialect.name == "sqlite" and not conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
         found = conn.exec_driver_sql(f"PRAGMA foreign_key_check({q})").first()
         if found is not None:
-            rows = "a row" if batch is None else "a row (checked with every row of the table)"
             raise UnmatchedForeignKeyError(f"{table}: {rows} has no {found[2]} row")
     for fk in keys:
         conn.exec_driver_sql(
@@ -113,7 +113,6 @@ def foreign_keys_checked_per_batch(
         )
     for fk in keys:
         if _unmatched(conn, table, fk, batch):
-            rows = "a row" if batch is None else f"a row of batch {batch!r}"
             raise UnmatchedForeignKeyError(f"{table}: {rows} has no {fk.parent} row ({fk.name})")
 
 

@@ -3,17 +3,21 @@
 SQLite gets what the other engines have by default: foreign keys enforced, transactions that
 include DDL (the driver's own implicit transaction handling is replaced by an explicit ``BEGIN``),
 so a failed batch rolls back completely, and a connection that goes back to the pool holds no
-transaction, even one whose COMMIT failed.
+transaction, even one whose COMMIT failed, and enforces foreign keys again. A first load may set
+the per-row foreign key checks aside for its transaction (:func:`foreign_keys_checked_after`).
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-__all__ = ["attachable", "create_target_engine", "is_sqlite"]
+__all__ = ["attachable", "create_target_engine", "foreign_keys_checked_after", "is_sqlite"]
 
 
 def is_sqlite(url: str | URL | Engine) -> bool:
@@ -57,8 +61,27 @@ def create_target_engine(url: str | URL, *, attach: dict[str, str] | None = None
         # pool does not roll back a connection whose transaction SQLAlchemy saw end.
         if dbapi_connection is not None and dbapi_connection.in_transaction:
             dbapi_connection.rollback()
-        # A first load checks foreign keys itself (load.loader); the next user gets them back.
+        # Back on for the next user, should a first load have stopped inside
+        # foreign_keys_checked_after before it could put them back.
         if dbapi_connection is not None:
             dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     return engine
+
+
+@contextmanager
+def foreign_keys_checked_after(conn: Connection) -> Iterator[None]:
+    """On SQLite, no per-row foreign key checks for what ``conn`` does inside: the caller checks
+    each table once, after its insert (:func:`load.constraints.foreign_keys_checked_per_batch`
+    does, on a connection that does not enforce them). SQLite takes the setting only outside a
+    transaction, so it is made before the caller begins one and undone after it ends (if it is
+    still open, by the checkin above). On other engines, nothing changes."""
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection) or driver.in_transaction:
+        yield
+        return
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")

@@ -24,15 +24,13 @@ the batch, table and cause.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Index, MetaData, Table, func, inspect, select
+from sqlalchemy import Engine, Index, MetaData, Table, func, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -49,7 +47,7 @@ from load.batch import (
 )
 from load.checksum import Checksums, batch_checksums, digest_in_engine
 from load.constraints import validate_foreign_keys
-from load.engine import attachable, create_target_engine
+from load.engine import attachable, create_target_engine, foreign_keys_checked_after
 from load.migrate import current, head
 from load.reconcile import PARALLEL_ROWS, ReconciliationReport, reconcile, staged_matches
 from load.tables import (
@@ -403,25 +401,6 @@ def _load_batch(
     return result
 
 
-@contextmanager
-def _foreign_keys_checked_after(conn: Connection) -> Iterator[None]:
-    """On SQLite, the first load's transaction does not check foreign keys row by row:
-    :func:`load.constraints.foreign_keys_checked_per_batch` checks each table's rows once, after
-    its insert and before the commit. SQLite takes the setting only outside a transaction, so
-    it is made before the transaction begins and undone after it ends."""
-    driver = conn.connection.driver_connection
-    if not isinstance(driver, sqlite3.Connection) or driver.in_transaction:
-        yield
-        return
-    driver.execute("PRAGMA foreign_keys = OFF")
-    try:
-        yield
-    finally:
-        # A no-op inside a transaction an interruption left open: the target engine's checkin
-        # rolls it back and enforces foreign keys again (load.engine).
-        driver.execute("PRAGMA foreign_keys = ON")
-
-
 def _load_together(
     target: Engine,
     staging: Engine | None,
@@ -440,7 +419,7 @@ def _load_together(
     started = time.perf_counter()
     notify = on_progress or (lambda _p: None)
     log = get_logger("load")
-    with target.connect() as conn, _foreign_keys_checked_after(conn):
+    with target.connect() as conn, foreign_keys_checked_after(conn):
         transaction = conn.begin()
         try:
             inserted = apply_every_batch(

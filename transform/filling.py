@@ -82,8 +82,8 @@ def recreate_filled(
     computed in worker processes (:mod:`transform.splitting`). ``derived`` maps more of the
     table's columns to expressions over its stored columns (``table.c``) that the workers
     compute too, so that the work is shared (a column the select also fills is replaced by its
-    derived value). ``then`` is another empty table and a select over ``table``'s final rows
-    that fills it, which the workers compute from their parts too. Returns whether they did:
+    derived value). ``then`` is another table and a select over ``table``'s final rows that
+    fills it anew, which the workers compute from their parts too. Returns whether they did:
     when False, the ``derived`` columns hold what the select gave them (NULL if nothing), the
     ``then`` table is left as it was, and the caller computes those itself.
     """

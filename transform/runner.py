@@ -187,9 +187,7 @@ def _fill(
     if not plan.fn_columns:
         derived["_h"] = _row_hash(_xf_values(compiled, plan, work, res), conn.dialect.name)
         if len(flags) == len(flag_columns(work, plan)):
-            then = (xf, _xf_select(compiled, plan, work, res, hashed=True))
-            xf.drop(conn, checkfirst=True)
-            xf.create(conn)
+            then = (xf, _xf_select(compiled, plan, work, res, hash_in=None))
     split = recreate_filled(
         conn, work, names, sel, split_on=driving.c["_src_pos"], derived=derived, then=then
     )
@@ -244,13 +242,18 @@ def _deferred(plan: TablePlan, check: Check | Repair) -> bool:
     )
 
 
+def _value(
+    compiled: CompiledProject, plan: TablePlan, work: sa.FromClause, column: str
+) -> sa.ColumnElement[Any]:
+    """The column of the working table (or of an alias of it) holding target ``column``."""
+    return work.c[f"c_{compiled.xf_tables[plan.name].columns.keys().index(column)}"]
+
+
 def _deferred_failures(
     compiled: CompiledProject, plan: TablePlan, work: sa.Table
 ) -> dict[str, sa.ColumnElement[bool]]:
     """The flag column of each deferred check and repair, with the condition on the stored row
     under which it failed: the column came out NULL from a non-empty input."""
-    xf = compiled.xf_tables[plan.name]
-    index = {c.name: i for i, c in enumerate(xf.columns)}
     items: list[tuple[str, str, int, Check | Repair]] = [
         ("q", "v", i, c) for i, c in enumerate(plan.checks)
     ]
@@ -259,7 +262,7 @@ def _deferred_failures(
     for flag, stored, i, check in items:
         if not _deferred(plan, check) or check.failed_if_null is None:
             continue
-        value = work.c[f"c_{index[check.column]}"]
+        value = _value(compiled, plan, work, check.column)
         failures[f"{flag}_{i}"] = sa.and_(
             value.is_(None), check.failed_if_null(work.c[f"{stored}_{i}"])
         )
@@ -307,10 +310,9 @@ def _post_failures(
     compiled: CompiledProject, plan: TablePlan, work: sa.Table
 ) -> list[tuple[int, PostCheck, sa.ColumnElement[bool]]]:
     """Each post-check with the condition on the working table under which it fails."""
-    index = {c.name: i for i, c in enumerate(compiled.xf_tables[plan.name].columns)}
     out: list[tuple[int, PostCheck, sa.ColumnElement[bool]]] = []
     for k, check in enumerate(plan.post_checks):
-        values = [work.c[f"c_{index[c]}"] for c in check.columns]
+        values = [_value(compiled, plan, work, c) for c in check.columns]
         if check.rule == "missing_value":
             explained = [
                 work.c[f"q_{i}"] == 0
@@ -319,7 +321,7 @@ def _post_failures(
             ]
             failed = sa.and_(values[0].is_(None), *explained)
         else:
-            match = _parent_match(plan, work, index, check, k, values)
+            match = _parent_match(compiled, plan, work, check, k, values)
             failed = sa.and_(*[v.is_not(None) for v in values], sa.not_(match))
         out.append((k, check, failed))
     return out
@@ -331,8 +333,7 @@ def _shown(
     """The value a failed post-check's quarantine record shows: the column's, as text."""
     if len(check.columns) > 1:
         return sa.literal("composite")
-    index = {c.name: i for i, c in enumerate(compiled.xf_tables[plan.name].columns)}
-    return sa.cast(work.c[f"c_{index[check.columns[0]]}"], sa.Text)
+    return sa.cast(_value(compiled, plan, work, check.columns[0]), sa.Text)
 
 
 def _repairs(
@@ -380,8 +381,6 @@ def _post_checks(
 
     The missing-value checks are independent of each other: they are decided together, by one
     UPDATE (one pass over the working table); each orphan check by an UPDATE of its own."""
-    xf = compiled.xf_tables[plan.name]
-    index = {c.name: i for i, c in enumerate(xf.columns)}
     together: dict[str, Any] = {}
     hits: list[sa.ColumnElement[bool]] = []
     for k, check, failed in _post_failures(compiled, plan, work):
@@ -392,7 +391,7 @@ def _post_checks(
             if check.parent is None:
                 # The parent rows are this table's own: index their key in the working table,
                 # or each row's probe scans the whole table (quadratic in the table's size).
-                keys = [work.c[f"c_{index[pc]}"] for pc in check.parent_columns]
+                keys = [_value(compiled, plan, work, pc) for pc in check.parent_columns]
                 sa.Index(f"ix_{work.name}_p{k}"[:60], *keys).create(conn)
             # Alone, so that the engine can run its NOT EXISTS as an anti-join (PostgreSQL
             # cannot inside an OR). A row whose parent is in the same table and was just set
@@ -411,9 +410,9 @@ def _post_checks(
 
 
 def _parent_match(
+    compiled: CompiledProject,
     plan: TablePlan,
     work: sa.Table,
-    index: dict[str, int],
     check: PostCheck,
     k: int,
     values: Sequence[sa.ColumnElement[Any]],
@@ -422,7 +421,7 @@ def _parent_match(
     key to the same table, among this table's rows that are not merged and failed no check)."""
     if check.parent is None:
         own = work.alias("parent")
-        keys = [own.c[f"c_{index[pc]}"] for pc in check.parent_columns]
+        keys = [_value(compiled, plan, own, pc) for pc in check.parent_columns]
         ok = [
             own.c._merged == 0,
             own.c[f"p_{k}"] == 0,
@@ -554,7 +553,7 @@ def _insert_xf(
     """Write ``xf_<table>``; the engine computes each row's hash in the same statement, unless
     the working table's fill did (``hashed``)."""
     xf = compiled.xf_tables[plan.name]
-    sel = _xf_select(compiled, plan, work, res, hashed=hashed, dialect=conn.dialect.name)
+    sel = _xf_select(compiled, plan, work, res, hash_in=None if hashed else conn.dialect.name)
     recreate_filled(conn, xf, [c.name for c in xf.columns], sel)
 
 
@@ -564,13 +563,12 @@ def _xf_select(
     work: sa.Table,
     res: sa.Table,
     *,
-    hashed: bool,
-    dialect: str = "sqlite",
+    hash_in: str | None,
 ) -> sa.Select[Any]:
     """The rows of ``xf_<table>``, every column in order: the working rows that were written.
-    The row hash is the working table's (``hashed``) or computed by the ``dialect``'s engine."""
+    The row hash is computed by the ``hash_in`` dialect's engine, or None: the working table's."""
     values = _xf_values(compiled, plan, work, res)
-    values["_row_hash"] = work.c._h if hashed else _row_hash(values, dialect)
+    values["_row_hash"] = work.c._h if hash_in is None else _row_hash(values, hash_in)
     written, ok = _written(plan, work, res)
     columns = [values[c.name] for c in compiled.xf_tables[plan.name].columns]
     return sa.select(*columns).select_from(written).where(ok)

@@ -35,7 +35,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -59,6 +59,8 @@ MAX_PARTS = 8
 #: Where the attached parts of a connection are listed (``Connection.info``) until checkin.
 _PARTS_KEY = "cutover_fill_parts"
 _numbers = itertools.count()
+#: An expression or a select, rewritten to read a part's table.
+_E = TypeVar("_E", sa.ColumnElement[Any], sa.Select[Any])
 
 
 def fill_in_parts(
@@ -71,9 +73,10 @@ def fill_in_parts(
     then: tuple[sa.Table, sa.Select[Any]] | None = None,
 ) -> bool:
     """Fill the empty ``table`` from parts computed by worker processes, ``derived`` columns
-    included; False (nothing done) when the split does not apply. ``then`` is another empty
-    table and a select over ``table``'s final rows (``table.c``) giving all its columns: the
-    workers compute it from their part too, and it is filled from theirs in position order."""
+    included; False (nothing done) when the split does not apply. ``then`` is another table and
+    a select over ``table``'s final rows (``table.c``) giving all its columns: the workers
+    compute it from their part too, and the table is made anew and filled from theirs in
+    position order."""
     driver = conn.connection.driver_connection
     parts = worker_count(MAX_PARTS)
     if (
@@ -101,7 +104,8 @@ def fill_in_parts(
             # included), so that they are copied in as stored, without decoding each row.
             shape = then[0].to_metadata(sa.MetaData(), schema="fill", name="written")
             ddl = str(CreateTable(shape).compile(dialect=conn.dialect))
-            after = (ddl, _literal(conn, _over_part(table, then[1])))
+            rows_of_it = _reading(table, _in_part(table, "part"), then[1])
+            after = (ddl, _literal(conn, rows_of_it))
     except CompileError:
         return False
     path = Path(conn.engine.url.database or "").resolve()
@@ -153,6 +157,8 @@ def fill_in_parts(
     for index in table.indexes:
         index.create(conn)
     if then is not None:
+        then[0].drop(conn, checkfirst=True)
+        then[0].create(conn)
         into = conn.dialect.identifier_preparer.format_table(then[0])
         for k in range(parts):
             conn.exec_driver_sql(
@@ -181,19 +187,10 @@ def _literal(conn: sa.Connection, statement: sa.Select[Any]) -> str:
 def _derived_select(table: sa.Table, derived: dict[str, sa.ColumnElement[Any]]) -> sa.Select[Any]:
     """Every column of ``table`` read from a part's stored rows (``fill.rows``), the
     ``derived`` ones computed from them."""
-    stored = sa.Table(
-        "rows", sa.MetaData(), *[sa.Column(c.name, c.type) for c in table.columns], schema="fill"
-    )
-
-    def swap(element: Any, **_kw: Any) -> Any:
-        if isinstance(element, sa.Column) and element.table is table:
-            return stored.c[element.name]
-        return None
-
-    no_options: dict[str, Any] = {}
+    stored = _in_part(table, "rows")
     return sa.select(
         *[
-            sa.cast(replacement_traverse(derived[c.name], no_options, swap), c.type).label(c.name)
+            sa.cast(_reading(table, stored, derived[c.name]), c.type).label(c.name)
             if c.name in derived
             else stored.c[c.name]
             for c in table.columns
@@ -201,11 +198,15 @@ def _derived_select(table: sa.Table, derived: dict[str, sa.ColumnElement[Any]]) 
     )
 
 
-def _over_part(table: sa.Table, select: sa.Select[Any]) -> sa.Select[Any]:
-    """``select``, over ``table``'s columns, made to read a part's final rows (``fill.part``)."""
-    part = sa.Table(
-        "part", sa.MetaData(), *[sa.Column(c.name, c.type) for c in table.columns], schema="fill"
+def _in_part(table: sa.Table, name: str) -> sa.Table:
+    """A table of a part's file (schema ``fill``) with ``table``'s columns."""
+    return sa.Table(
+        name, sa.MetaData(), *[sa.Column(c.name, c.type) for c in table.columns], schema="fill"
     )
+
+
+def _reading(table: sa.Table, part: sa.Table, read: _E) -> _E:
+    """``read`` (an expression or select over ``table``) made to read ``part`` instead."""
 
     def swap(element: Any, **_kw: Any) -> Any:
         if element is table:
@@ -214,7 +215,8 @@ def _over_part(table: sa.Table, select: sa.Select[Any]) -> sa.Select[Any]:
             return part.c[element.name]
         return None
 
-    return cast(sa.Select[Any], replacement_traverse(select, {}, swap))
+    no_options: dict[str, Any] = {}
+    return cast(_E, replacement_traverse(read, no_options, swap))
 
 
 def _remove_stale_parts(database: Path) -> None:

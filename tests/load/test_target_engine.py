@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from load.engine import create_target_engine
+from load.engine import create_target_engine, foreign_keys_checked_after
 
 
 def test_a_connection_whose_commit_failed_goes_back_to_the_pool_without_its_transaction(
@@ -32,16 +32,33 @@ def test_a_connection_whose_commit_failed_goes_back_to_the_pool_without_its_tran
     engine.dispose()
 
 
-def test_a_connection_goes_back_to_the_pool_enforcing_foreign_keys(tmp_path: Path) -> None:
-    """A first load turns SQLite's per-row foreign key checks off for its transaction; if it is
-    interrupted before it turns them back on, the pool does."""
+def _interrupted_load(conn: sa.Connection) -> None:
+    with foreign_keys_checked_after(conn):
+        conn.begin()
+        raise RuntimeError("interrupted mid-load")
+
+
+def test_foreign_key_checks_set_aside_come_back_even_after_an_interrupted_transaction(
+    tmp_path: Path,
+) -> None:
+    """A first load sets SQLite's per-row foreign key checks aside for its transaction. They
+    come back when it ends; if it stops with its transaction open (where SQLite ignores the
+    setting), the pool puts them back when the connection is checked in."""
     engine = create_target_engine(f"sqlite:///{tmp_path / 'target.db'}")
+
+    def enforced(conn: sa.Connection) -> int:
+        return int(conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+
     with engine.connect() as conn:
+        with foreign_keys_checked_after(conn):
+            assert enforced(conn) == 0
+            conn.rollback()  # the pragma's read began a transaction: end it, as a load would
+        assert enforced(conn) == 1
+        conn.rollback()
+        with pytest.raises(RuntimeError):
+            _interrupted_load(conn)
         driver = conn.connection.driver_connection
-        assert driver is not None
-        driver.execute("PRAGMA foreign_keys = OFF")
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 0
     with engine.connect() as conn:
         assert conn.connection.driver_connection is driver  # the same pooled connection
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert enforced(conn) == 1
     engine.dispose()
