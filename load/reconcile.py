@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -63,8 +63,8 @@ QUARANTINE_TABLE = "xf__quarantine"
 
 _T = TypeVar("_T")
 
-#: Staged rows from which a load reads the staging side's checksums in a second process
-#: (``reconcile(side_by_side=True)``): below it, starting the process costs more than it saves.
+#: Staged rows from which a load reconciles with a second process or thread
+#: (``reconcile(side_by_side=True)``): below it, starting either costs more than it saves.
 PARALLEL_ROWS = 500_000
 
 
@@ -275,7 +275,13 @@ def reconcile(
     second process reads the staging side while this one reads the target side and the lineage
     counts: at 10,000 offenders, both
     on PostgreSQL, the reconciliation took 13.4-13.6 s in one process and 9.3 s with the worker,
-    its start included.
+    its start included. When the engines do the comparing (two SQLite files, or a PostgreSQL
+    pair digesting on the servers), ``side_by_side`` has a second thread count the accounting
+    and the target's legacy keys while this one compares the rows: the driver lets go of the
+    interpreter while the engine works, so both run at once. Measured on a dry run's first load
+    at 10,000 offenders, two cores: SQLite 7.45 s in one thread, 5.04-5.14 s in two; PostgreSQL
+    5.56-5.61 s, 4.19-4.36 s. A third thread, digesting the staging side apart on PostgreSQL,
+    gave nothing more (4.40-4.66 s).
     """
     created: list[Engine] = []
 
@@ -314,16 +320,26 @@ def reconcile(
                 return []
             return _source_lines(s_engine, t_engine, chosen, wanted, QUARANTINE_TABLE in present)
 
+        def lines_now() -> list[TableLine]:
+            return [
+                line
+                for table in chosen
+                for line in _table_lines(s_engine, t_engine, joined, table, wanted, read)
+            ]
+
+        if (joined is not None or in_engine) and side_by_side and usable_cores() >= 2:
+            # The engines compare or digest the rows: one thread's statements run while the
+            # other's do (the drivers let go of the interpreter while the engine works).
+            with ThreadPoolExecutor(1, thread_name_prefix="reconcile") as pool:
+                counted = pool.submit(sources_now)
+                lines = lines_now()
+                sources = counted.result()
+            return ReconciliationReport(tuple(lines), tuple(sources), tuple(missing))
         if joined is None and side_by_side and not in_engine:
             sources = _read_side_by_side(s_engine, t_engine, chosen, wanted, read, sources_now)
         else:
             sources = sources_now()
-        lines = [
-            line
-            for table in chosen
-            for line in _table_lines(s_engine, t_engine, joined, table, wanted, read)
-        ]
-        return ReconciliationReport(tuple(lines), tuple(sources), tuple(missing))
+        return ReconciliationReport(tuple(lines_now()), tuple(sources), tuple(missing))
     finally:
         for engine in created:
             engine.dispose()

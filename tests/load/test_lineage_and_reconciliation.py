@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from io import StringIO
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -14,6 +16,7 @@ from rich.console import Console
 from structlog.testing import capture_logs
 
 from cutover.errors import ConfigError, ReconciliationError
+from load import migrate
 from load.lineage import HIDDEN, trace, verify_lineage
 from load.loader import load_run
 from load.reconcile import reconcile
@@ -282,3 +285,47 @@ def test_a_worker_process_reads_the_staging_side_and_the_report_is_the_same(
     )
     changed = reconcile(staging_url, target_url, compare="checksums", side_by_side=True)
     assert changed.problems == ["person [ECI]: key checksums differ (same row count)"]
+
+
+@pytest.mark.parametrize(
+    "engines", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_the_lineage_is_counted_in_a_second_thread_and_the_report_is_the_same(
+    engines: str, tmp_path: Path, request: pytest.FixtureRequest, dataset: Dataset
+) -> None:
+    if engines == "sqlite":
+        staging_url, target_url = (f"sqlite:///{tmp_path / n}" for n in ("s.db", "t.db"))
+    else:
+        staging_url = request.getfixturevalue("pg_staging_url")
+        target_url = request.getfixturevalue("pg_url")
+    migrate.upgrade(target_url)
+    write_staging(staging_url, dataset)
+    load_run(staging_url, target_url)
+    _execute(target_url, "DELETE FROM credit_transaction WHERE txn_id = 'T0002000011'")
+    _execute(
+        staging_url,
+        "UPDATE xf__accounting SET source_rows = source_rows + 1 "
+        "WHERE source_table = 'CMT' AND batch = 'ECI'",
+    )
+    alone = reconcile(staging_url, target_url)
+    threads: dict[str, set[str]] = {}
+
+    def note(_c: object, _cu: object, statement: str, *_a: object) -> None:
+        kind = "lineage" if "_source_key" in statement else "rows"
+        threads.setdefault(kind, set()).add(threading.current_thread().name)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", note)
+    try:
+        beside = reconcile(staging_url, target_url, side_by_side=True)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", note)
+    assert beside.to_json() == alone.to_json()
+    assert "credit_transaction [MCIH]: 9 row(s) staged, 8 in the target" in beside.problems
+    assert "CMT -> commitment [ECI]: source rows 7 != loaded 6 + merged 0 + quarantined 0" in (
+        beside.problems
+    )
+    # The target's legacy keys were counted by the second thread, the rows compared by this one.
+    (counting,) = threads["lineage"]
+    assert counting.startswith("reconcile")
+    assert counting != threading.current_thread().name
+    assert threading.current_thread().name in threads["rows"]
