@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL, make_url
 
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
-from cutover.processes import shareable, spawned_pool, url_of, usable_cores
+from cutover.processes import shareable, url_of, usable_cores, worker_pool
 from load.checksum import (
     BatchChecksum,
     BatchMatch,
@@ -364,7 +364,7 @@ def _read_side_by_side(
     if not pending or not shareable(staging) or not set(pending) <= models or usable_cores() < 2:
         return meanwhile()
     log = get_logger("load")
-    with spawned_pool(1) as pool:
+    with worker_pool(1) as pool:
         future: Future[tuple[int, dict[str, dict[str, BatchChecksum]]]] = pool.submit(
             _staged_checksums, url_of(staging), pending, None if wanted is None else sorted(wanted)
         )

@@ -46,7 +46,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from cutover.logs import get_logger
-from cutover.processes import shareable, spawned_pool, worker_count
+from cutover.processes import shareable, worker_count, worker_pool
 from transform.sqlfuncs import register_sqlite_functions
 
 __all__ = ["MAX_PARTS", "SPLIT_ROWS", "fill_in_parts"]
@@ -115,7 +115,7 @@ def fill_in_parts(
     columns = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
     started = time.perf_counter()
     try:
-        with spawned_pool(parts) as pool:
+        with worker_pool(parts) as pool:
             futures = [
                 pool.submit(
                     _fill_part,

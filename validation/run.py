@@ -9,7 +9,6 @@ cost of the rules can be set against the cost of the reads.
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from sqlalchemy.engine import Engine
 from cutover.control.store import control_engine
 from cutover.errors import CutoverError
 from cutover.logs import configure_logging, get_logger
-from cutover.processes import portable_error, shareable, url_of, worker_count
+from cutover.processes import portable_error, shareable, url_of, worker_context, worker_count
 from cutover.settings import Settings
 from load.engine import create_target_engine
 from validation.explain import MS_REL_DT, Comparison, explain
@@ -441,10 +440,11 @@ def run_workers(
 ) -> list[ValidationResult]:
     """Validate each range in its own worker process; the parts, in the order of ``ranges``.
 
-    Processes are spawned, not forked: a forked child would share the parent's open SQLite
-    files and could release its locks. The first failure stops the others and is raised here.
+    Processes are fresh (:func:`cutover.processes.worker_context`), not forked from this one: a
+    child forked from it would share its open SQLite files and could release their locks. The
+    first failure stops the others and is raised here.
     """
-    context = multiprocessing.get_context("spawn")
+    context = worker_context()
     messages = context.Queue()
     urls = (url_of(engines.target), url_of(engines.control))
     processes = [
