@@ -24,7 +24,7 @@ from sqlalchemy.engine import RowMapping
 from cutover.disposable import disposable
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
-from cutover.processes import start_worker_server, usable_cores
+from cutover.processes import start_worker_server
 from cutover.runs import Run, start_run
 from cutover.settings import Settings
 
@@ -108,10 +108,9 @@ def dry_run(
     from validation import validate_run  # noqa: PLC0415
 
     log = get_logger("pipeline")
-    if usable_cores() > 1:
-        # The transform's and the validation's workers are forked from it: it imports their
-        # modules while the extract runs.
-        start_worker_server()
+    # The transform's and the validation's workers are forked from it: it imports their
+    # modules while the extract runs.
+    start_worker_server()
     run = start_run(settings, kind="dry-run", actor=actor)
     result = DryRunResult(run_id=run.id)
     staging_url = settings.staging.url.get_secret_value()

@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from cutover.errors import CutoverError
 
 __all__ = [
+    "WORKER_MODULES",
     "portable_error",
     "shareable",
     "start_worker_server",
@@ -60,9 +61,10 @@ def worker_context() -> ForkServerContext | SpawnContext:
 
 
 def start_worker_server() -> None:
-    """Start the server workers are forked from, if the system has one, without waiting for it:
-    its imports then run beside this process's work instead of before the first worker's."""
-    if worker_context().get_start_method() == "forkserver":
+    """Start the server workers are forked from, if the system has one and this process may
+    use more than one core (with one, work is not split), without waiting for it: its imports
+    then run beside this process's work instead of before the first worker's."""
+    if usable_cores() > 1 and worker_context().get_start_method() == "forkserver":
         forkserver.ensure_running()
 
 

@@ -327,19 +327,19 @@ def reconcile(
                 for line in _table_lines(s_engine, t_engine, joined, table, wanted, read)
             ]
 
-        if joined is not None and side_by_side and usable_cores() >= 2:
+        if side_by_side and joined is not None and usable_cores() >= 2:
             # SQLite compares the rows: one thread's statements run while the other's do (the
             # driver lets go of the interpreter while the engine works).
             with ThreadPoolExecutor(1, thread_name_prefix="reconcile") as pool:
                 counted = pool.submit(sources_now)
                 lines = lines_now()
                 sources = counted.result()
-            return ReconciliationReport(tuple(lines), tuple(sources), tuple(missing))
-        if joined is None and side_by_side and not in_engine:
+        elif side_by_side and joined is None and not in_engine:
             sources = _read_side_by_side(s_engine, t_engine, chosen, wanted, read, sources_now)
+            lines = lines_now()
         else:
-            sources = sources_now()
-        return ReconciliationReport(tuple(lines_now()), tuple(sources), tuple(missing))
+            sources, lines = sources_now(), lines_now()
+        return ReconciliationReport(tuple(lines), tuple(sources), tuple(missing))
     finally:
         for engine in created:
             engine.dispose()

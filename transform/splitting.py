@@ -146,28 +146,15 @@ def fill_in_parts(
             f.unlink(missing_ok=True)
         raise
     computed = time.perf_counter()
-    for k, f in enumerate(files):
-        schema = f"cutover_fill_{number}_{k}"
+    schemas = [f"cutover_fill_{number}_{k}" for k in range(parts)]
+    for schema, f in zip(schemas, files, strict=True):
         driver.execute(f"ATTACH DATABASE ? AS {schema}", (str(f),))
         conn.info.setdefault(_PARTS_KEY, []).append((schema, str(f)))
-    # Into a table without indexes, SQLite copies a part's records as they are stored, without
-    # decoding them (its transfer optimization), however many parts went in before; the indexes
-    # are built after, in one sort each.
-    for index in table.indexes:
-        index.drop(conn)
-    quoted = conn.dialect.identifier_preparer.format_table(table)
-    for k in range(parts):
-        conn.exec_driver_sql(f"INSERT INTO {quoted} SELECT * FROM cutover_fill_{number}_{k}.part")
-    for index in table.indexes:
-        index.create(conn)
+    _copy_parts(conn, table, schemas, "part")
     if then is not None:
         then[0].drop(conn, checkfirst=True)
         then[0].create(conn)
-        into = conn.dialect.identifier_preparer.format_table(then[0])
-        for k in range(parts):
-            conn.exec_driver_sql(
-                f"INSERT INTO {into} SELECT * FROM cutover_fill_{number}_{k}.written"
-            )
+        _copy_parts(conn, then[0], schemas, "written")
     get_logger("transform").info(
         "fill_split",
         table=table.name,
@@ -180,6 +167,21 @@ def fill_in_parts(
         copy_seconds=round(time.perf_counter() - computed, 3),
     )
     return True
+
+
+def _copy_parts(conn: sa.Connection, table: sa.Table, schemas: Sequence[str], name: str) -> None:
+    """Append the table ``name`` of each attached part (in ``schemas`` order) to ``table``.
+
+    Into a table without indexes, SQLite copies a part's records as they are stored, without
+    decoding them (its transfer optimization), however many parts went in before; so the
+    indexes are dropped first and built after, in one sort each."""
+    for index in table.indexes:
+        index.drop(conn)
+    quoted = conn.dialect.identifier_preparer.format_table(table)
+    for schema in schemas:
+        conn.exec_driver_sql(f"INSERT INTO {quoted} SELECT * FROM {schema}.{name}")
+    for index in table.indexes:
+        index.create(conn)
 
 
 def _literal(conn: sa.Connection, statement: sa.Select[Any]) -> str:
