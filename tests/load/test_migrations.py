@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from cutover.errors import LoadError
 from load import migrate
 from load.engine import create_target_engine
 from load.models import Base
@@ -166,3 +167,122 @@ def test_target_enforces_what_the_legacy_never_did(
 ) -> None:
     with pytest.raises(sa.exc.IntegrityError), constrained_target.begin() as conn:
         conn.execute(Base.metadata.tables[table].insert(), {**LINEAGE, **row})
+
+
+def _definition(url: str, table: str, constraint: str) -> str:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                query = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"
+                return str(conn.execute(sa.text(query), {"t": table}).scalar_one())
+            query = (
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = :c AND conrelid = to_regclass(:t)"
+            )
+            return str(conn.execute(sa.text(query), {"c": constraint, "t": table}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _listed(definition: str) -> bool:
+    """Whether a check compares with a list (PostgreSQL shows ``IN (...)`` as ``= ANY (...)``)."""
+    return "IN (" in definition or "ANY (" in definition
+
+
+def test_code_checks_become_equalities_keeping_rows_and_refusing_what_they_refused(
+    empty_url: str,
+) -> None:
+    """0002 rewrites ``credit_type IN (...)`` as equalities joined by OR (SQLite builds an index
+    of an IN list for every row it checks); rows already loaded stay, the same codes are
+    refused before, after and back down."""
+    migrate.upgrade(empty_url, "0001")
+    engine = create_target_engine(empty_url)
+    tables = Base.metadata.tables
+    with engine.begin() as conn:
+        conn.execute(tables["institution"].insert(), {**INSTITUTION, **LINEAGE})
+        conn.execute(tables["person"].insert(), {**PERSON, **LINEAGE})
+    engine.dispose()
+    assert _listed(_definition(empty_url, "credit_transaction", "ck_credit_transaction_type"))
+
+    def refuses(status: str) -> bool:
+        engine = create_target_engine(empty_url)
+        try:
+            with engine.begin() as conn:
+                row = {**PERSON, **LINEAGE, "person_id": f"P-{status}", "status_code": status}
+                conn.execute(tables["person"].insert(), row)
+                conn.rollback()
+        except sa.exc.IntegrityError:
+            return True
+        finally:
+            engine.dispose()
+        return False
+
+    assert refuses("XX")
+    assert not refuses("MS")
+    migrate.upgrade(empty_url)
+    assert migrate.current(empty_url) == migrate.head()
+    definition = _definition(empty_url, "credit_transaction", "ck_credit_transaction_type")
+    assert not _listed(definition)
+    assert "credit_type = 'GC'" in definition or "credit_type = 'GC'::text" in definition
+    assert refuses("XX")
+    assert refuses("ms")
+    assert not refuses("PA")
+    engine = sa.create_engine(empty_url)
+    with engine.connect() as conn:
+        people = conn.execute(sa.select(sa.func.count()).select_from(tables["person"])).scalar()
+    engine.dispose()
+    assert people == 1
+    migrate.downgrade(empty_url, "0001")
+    assert _listed(_definition(empty_url, "person", "ck_person_status"))
+    assert refuses("XX")
+    assert not refuses("EX")
+
+
+def test_sqlite_target_checks_no_code_against_a_list(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        listed = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '% IN (%'"
+        ).all()
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    engine.dispose()
+    assert listed == []
+
+
+def test_a_code_check_changed_by_hand_stops_the_sqlite_migration_naming_it(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(url, "0001")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE revocation")
+        conn.exec_driver_sql(
+            "CREATE TABLE revocation (credit_type TEXT, "
+            "CONSTRAINT ck_revocation_type CHECK (credit_type IN ('RG')))"
+        )
+    engine.dispose()
+    with pytest.raises(LoadError, match=r"revocation.*ck_revocation_type"):
+        migrate.upgrade(url)
+    assert migrate.current(url) == "0001"
+    assert "IN ('GC', 'WT'" in _definition(url, "credit_transaction", "")
+
+
+def test_models_and_migrations_declare_the_same_checks(tmp_path: Path) -> None:
+    """Alembic's comparison leaves CHECK constraints out: compare their SQLite text here."""
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(url)
+    engine = sa.create_engine(url)
+    inspector = sa.inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        declared = {
+            (str(c.name), str(c.sqltext))
+            for c in table.constraints
+            if isinstance(c, sa.CheckConstraint)
+        }
+        migrated = {(c["name"], c["sqltext"]) for c in inspector.get_check_constraints(table.name)}
+        assert migrated == declared, table.name
+    engine.dispose()
