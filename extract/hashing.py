@@ -23,8 +23,9 @@ import json.encoder
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from hashlib import blake2b
 from typing import Any
+
+from cutover.digests import blake2b_128
 
 __all__ = [
     "EMPTY_CHECKSUM",
@@ -86,7 +87,7 @@ def canonical(values: Iterable[Any]) -> str:
 
 def text_digest(text: str) -> bytes:
     """The 16-byte BLAKE2b of a canonical serialization (UTF-8, lone surrogates passed)."""
-    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return blake2b_128(text.encode("utf-8", "surrogatepass"))
 
 
 def row_digest(values: Iterable[Any]) -> int:

@@ -27,7 +27,6 @@ rows exactly when the first three agree and no key is staged twice (the target's
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Set
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from cutover.cursors import select_chunks
+from cutover.digests import blake2b_128
 
 __all__ = [
     "BatchChecksum",
@@ -251,8 +251,8 @@ def _engine_sums(conn: Connection, query: Any) -> dict[str, int]:
 def _digest_sums(conn: Connection, query: Any) -> dict[str, int]:
     """Sum of the row digests per batch, for rows of ``(batch, text)`` (not reduced)."""
     sums: defaultdict[str, int] = defaultdict(int)
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    from_bytes = int.from_bytes
     for rows in select_chunks(conn, query, "cutover_checksum", _CHUNK_ROWS):
         for batch, text in rows:
-            sums[batch] += from_bytes(blake2b(text.encode(), digest_size=16).digest(), "big")
+            sums[batch] += from_bytes(blake2b_128(text.encode()), "big")
     return sums

@@ -30,12 +30,12 @@ import json
 import marshal
 from collections.abc import Sequence
 from decimal import Decimal
-from hashlib import blake2b
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from cutover.digests import blake2b_128_hex
 from cutover.errors import ConfigError
 
 __all__ = [
@@ -70,7 +70,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_t
 def row_hash(values: Sequence[Any]) -> str:
     """Hex BLAKE2b-128 of the canonical serialization of ``values``."""
     data = _encode(list(values)).encode("utf-8", "surrogatepass")
-    return blake2b(data, digest_size=16).hexdigest()
+    return blake2b_128_hex(data)
 
 
 #: The marshal format of the SQLite row hash: fixed, and without back-references (see above).
@@ -79,7 +79,7 @@ _MARSHAL_VERSION = 2
 
 def sqlite_row_hash(*values: Any) -> str:
     """The SQLite row hash of stored values (registered by ``transform.sqlfuncs``)."""
-    return blake2b(marshal.dumps(values, _MARSHAL_VERSION), digest_size=16).hexdigest()
+    return blake2b_128_hex(marshal.dumps(values, _MARSHAL_VERSION))
 
 
 def _pg_text(value: ColumnElement[Any]) -> ColumnElement[Any]:

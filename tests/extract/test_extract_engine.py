@@ -327,3 +327,26 @@ def test_sqlite_json_array_writes_every_character_as_the_canonical_serialization
             assert written == canonical((number,)) == json.dumps([number])
     finally:
         con.close()
+
+
+def test_text_that_is_not_utf8_is_refused_by_the_engine_as_by_the_generic_path(
+    tmp_path: Path, make_workspace: Any
+) -> None:
+    """The engine hashes text as its bytes; bytes that are not UTF-8 must not be hashed as
+    they stand, but fail as reading them as text fails on the generic path."""
+    db = tmp_path / "l" / "bad.db"
+    db.parent.mkdir()
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE BAD (ID CHAR(3) PRIMARY KEY, NM TEXT)")
+    con.executemany("INSERT INTO BAD VALUES (?, ?)", [(f"{c}  ", "é") for c in "abcdef"])
+    con.execute("INSERT INTO BAD VALUES ('g  ', CAST(X'41FF42' AS TEXT))")
+    con.commit()
+    con.close()
+    outcomes = []
+    for generic in (False, True):
+        try:
+            result = _run(_settings(make_workspace, db), "BAD", generic=generic)
+            outcomes.append((result.rows, result.checksum))
+        except Exception as exc:  # noqa: BLE001 - the two paths must fail alike
+            outcomes.append((type(exc).__name__, str(exc).split(":")[0]))
+    assert outcomes[0] == outcomes[1]
