@@ -20,6 +20,12 @@ load took 25.2-25.6 s on SQLite against 31.6 s batch by batch, and 27.0 s on Pos
 sides) against 40.3 s. Should the database refuse any row, the whole transaction is rolled back
 (dropped indexes included) and the load is made batch by batch, as any other load, which names
 the batch, table and cause.
+
+On PostgreSQL, two pieces of work that only need other readers to wait for nothing run in a
+thread beside the rest: a first load's batch index of the staged tables (built while the copy
+reads them) and the validation of the target's foreign keys (while the reconciliation reads
+the target). At 10,000 offenders, both sides on PostgreSQL, the load took 22.1-22.4 s against
+23.5-24.1 s (four runs each way).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +44,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from cutover.disposable import disposable
 from cutover.errors import LoadError
 from cutover.logs import get_logger
+from cutover.processes import usable_cores
 from load.batch import (
     LoadProgress,
     ProgressCallback,
@@ -157,20 +165,29 @@ def load_run(
     )
     if rebuilt:
         disposable(target)
+    beside = ThreadPoolExecutor(1, thread_name_prefix="load-beside")
     try:
         _require_head(target_url)
         xf_tables, skipped = _plan(staging, schema=STAGING_SCHEMA if staging_attach else None)
-        _index_batches(staging, xf_tables)
-        plain = MetaData()
-        staged = _rows_per_batch(staging, [xf_table(t, plain) for t in xf_tables])
         in_target = _rows_per_batch(target, list(xf_tables))
         held = {table: set(in_target[table.name]) for table in xf_tables}
+        first = batches is None and not any(held.values())
+        # A first load reads each xf_ table whole, not by batch: on a PostgreSQL staging, their
+        # batch index is built meanwhile, by a server session of its own (building it takes a
+        # lock that lets the copy read the table), and waited for before anything reads a batch.
+        indexing: Future[None] | None = None
+        if first and staging.dialect.name == "postgresql" and usable_cores() >= 2:
+            indexing = beside.submit(_index_batches, staging, xf_tables)
+        else:
+            _index_batches(staging, xf_tables)
+        plain = MetaData()
+        staged = _rows_per_batch(staging, [xf_table(t, plain) for t in xf_tables])
         todo = _batches(staged, held, batches)
         known = Checksums(in_engine=digest_in_engine(staging, target))
         unchanged = _unchanged(staging, target, held, todo, known, attached=bool(staging_attach))
         together: tuple[list[BatchResult], float] | None = None
         try:
-            if batches is None and not any(held.values()):
+            if first:
                 together = _load_together(
                     target,
                     None if staging_attach else staging,
@@ -180,6 +197,8 @@ def load_run(
                     chunk_rows=chunk_rows,
                     on_progress=on_progress,
                 )
+            if indexing is not None:
+                indexing.result()
             results = (
                 together[0]
                 if together is not None
@@ -196,28 +215,41 @@ def load_run(
                     for batch in todo
                 ]
             )
-        finally:
+        except BaseException:
             # The batches that committed checked their rows' foreign keys; have the engine
             # mark those constraints valid over the whole table again, even after a failure.
+            validate_foreign_keys(target, [t.name for t in xf_tables])
+            raise
+        # The same after a load that went through. On PostgreSQL, while the reconciliation
+        # reads the target: validating a constraint takes a lock that lets others read.
+        validating: Future[int] | None = None
+        if check and target.dialect.name == "postgresql" and usable_cores() >= 2:
+            validating = beside.submit(validate_foreign_keys, target, [t.name for t in xf_tables])
+        else:
             validate_foreign_keys(target, [t.name for t in xf_tables])
         report = None
         if check:
             for name in {t.table for b in results for t in b.tables if t.changed}:
                 known.forget(name)
             staged_rows = sum(t.staged for b in results for t in b.tables)
-            report = reconcile(
-                staging,
-                target,
-                batches=todo,
-                tables=list(xf_tables),
-                known=known,
-                side_by_side=staged_rows >= PARALLEL_ROWS,
-            )
+            try:
+                report = reconcile(
+                    staging,
+                    target,
+                    batches=todo,
+                    tables=list(xf_tables),
+                    known=known,
+                    side_by_side=staged_rows >= PARALLEL_ROWS,
+                )
+            finally:
+                if validating is not None:
+                    validating.result()
             report.raise_for_differences()
         return LoadResult(
             tuple(results), tuple(skipped), report, together[1] if together is not None else None
         )
     finally:
+        beside.shutdown(wait=True)
         target.dispose()
         staging.dispose()
 

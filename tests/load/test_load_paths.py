@@ -8,6 +8,7 @@ inserts otherwise.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -368,3 +369,48 @@ def test_a_first_sqlite_load_checks_foreign_keys_per_table_not_per_row(
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
     engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("named", [False, True], ids=["first-load", "batch-by-batch"])
+def test_postgresql_first_load_indexes_staging_and_validates_keys_beside_the_work(
+    pg_staging_url: str,
+    pg_url: str,
+    dataset: Dataset,
+    monkeypatch: pytest.MonkeyPatch,
+    named: bool,
+) -> None:
+    """A first load reads each xf_ table whole: its batch index is built by another thread
+    meanwhile, ready before the reconciliation; the foreign keys are validated while the
+    reconciliation reads. A load of named batches reads by batch: the index is built first."""
+    write_staging(pg_staging_url, dataset)
+    migrate.upgrade(pg_url)
+    engine = sa.create_engine(pg_staging_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_xf_credit_transaction__batch")
+    events: list[tuple[str, bool]] = []
+    index_batches, validate, rec = loader._index_batches, loader.validate_foreign_keys, reconcile
+
+    def spy(name: str, real: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            events.append((f"{name} starts", threading.current_thread() is threading.main_thread()))
+            try:
+                return real(*args, **kwargs)
+            finally:
+                events.append((f"{name} ends", True))
+
+        return wrapped
+
+    monkeypatch.setattr(loader, "_index_batches", spy("index", index_batches))
+    monkeypatch.setattr(loader, "validate_foreign_keys", spy("validate", validate))
+    monkeypatch.setattr(loader, "reconcile", spy("reconcile", rec))
+    result = load_run(pg_staging_url, pg_url, batches=["_GLOBAL", "ECI", "MCIH"] if named else None)
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    indexes = sa.inspect(engine).get_indexes("xf_credit_transaction")
+    engine.dispose()
+    assert [i["column_names"] for i in indexes] == [["_batch", "txn_id"]]
+    starts = {name: main for name, main in events if name.endswith("starts")}
+    assert starts == {"index starts": named, "validate starts": False, "reconcile starts": True}
+    order = [name for name, _ in events]
+    assert order.index("index ends") < order.index("reconcile starts")
