@@ -1,19 +1,19 @@
 """A large SQLite fill computed by worker processes, one per core.
 
 SQLite runs every statement in one process. A fill whose select reads a large staged table
-(``split_on`` names the table's position column, at least :data:`SPLIT_ROWS` rows) is computed
-by worker processes instead, one per core, each over its own range of positions, into a
-scratch database file of its own (:func:`_fill_part`); this process then copies the parts into
-the table in position order. A part is first stored in a table of the same declared column
+(``split_on`` names the table's position column; its positions span at least :data:`SPLIT_ROWS`)
+is computed by worker processes instead, one per core, each over its own range of positions,
+into a scratch database file of its own (:func:`_fill_part`); this process then copies the parts
+into the table in position order. A part is first stored in a table of the same declared column
 types, so its values are the ones the table would store, and columns derived from those stored
 values are computed there too: the row hash, which the ``xf_`` table's fill would otherwise
 compute in this process, and the flags of the checks decided on the row alone (and on tables
-already committed), which this process would otherwise set by an UPDATE of the table each.
-When that decides every flag, the workers also write the rows that pass into a table declared
-as the ``xf_`` table, and this process copies those in too instead of selecting them again.
-The workers read staging as it is committed, so the split is taken only while this connection
-has no transaction open (every write it made is visible to them); otherwise, and for a database
-no other process can open, the fill stays in one statement. The parts stay attached until the
+already committed), which this process would otherwise set by an UPDATE of the table each. When
+that decides every flag, the workers also write the rows that pass into a table declared as the
+``xf_`` table, and this process copies those in too instead of selecting them again. The workers
+read staging as it is committed, so the split is taken only while this connection has no
+transaction open (every write it made is visible to them); otherwise, and for a database no
+other process can open, the fill stays in one statement. The parts stay attached until the
 connection goes back to the pool (SQLite cannot detach a database inside the transaction that
 read it), and are deleted then.
 
@@ -90,11 +90,19 @@ def fill_in_parts(
         or parts < 2
     ):
         return False
-    low, high, rows = conn.execute(
-        sa.select(sa.func.min(split_on), sa.func.max(split_on), sa.func.count())
-    ).one()
-    if rows < SPLIT_ROWS:
+    # The span of positions, not a count: staged positions run from 0 without gaps, and the
+    # smallest and the largest, each asked alone, are read at the ends of the position index,
+    # where counting reads the whole table (0.34 s for the ledger's 1.37 million rows at
+    # 10,000 offenders; asked together, SQLite scans the table for them too).
+    ends = [
+        sa.select(f(split_on, type_=sa.Integer)).scalar_subquery()
+        for f in (sa.func.min, sa.func.max)
+    ]
+    found = cast("tuple[int | None, int | None]", tuple(conn.execute(sa.select(*ends)).one()))
+    low, high = found
+    if low is None or high is None or high - low + 1 < SPLIT_ROWS:
         return False
+    span = high - low + 1
     step = (high - low) // parts + 1
     ranges = [(low + k * step, min(high, low + (k + 1) * step - 1)) for k in range(parts)]
     try:
@@ -160,7 +168,7 @@ def fill_in_parts(
         table=table.name,
         parts=parts,
         rows=sum(counts),
-        source_rows=rows,
+        positions=span,
         derived=sorted(derived),
         then=then[0].name if then is not None else None,
         compute_seconds=round(computed - started, 3),
