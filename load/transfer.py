@@ -17,7 +17,7 @@ bulk insert), or a temporary incoming table the loader compares with the target 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, Select, Table, insert, select
 
 from cutover.cursors import select_chunks
 
-__all__ = ["STAGING_SCHEMA", "copy_batch"]
+__all__ = ["RELAY_BYTES", "STAGING_SCHEMA", "copy_batch", "relay"]
 
 #: Schema name the staging database is attached under on SQLite.
 STAGING_SCHEMA = "stg"
@@ -97,9 +97,30 @@ def _copy_between(
         raw_target.cursor() as writing,
     ):
         with writing.copy(into) as copy:
-            for block in copied:
-                copy.write(block)
+            relay(copied, copy.write)
         return int(writing.rowcount)
+
+
+#: Bytes of COPY data gathered before one write: the server sends a row per message.
+RELAY_BYTES = 1 << 20
+
+
+def relay(
+    blocks: Iterable[bytes | bytearray | memoryview], write: Callable[[bytearray], Any]
+) -> None:
+    """Pass COPY data from ``blocks`` to ``write`` in pieces of about :data:`RELAY_BYTES`.
+
+    Reading ``COPY ... TO STDOUT`` yields one row per block; writing each on its own costs more
+    than the rows: relaying the ledger's 1.37 million rows (10,000 offenders) between two
+    PostgreSQL databases took 5.1-5.7 s a block at a time and 3.8 s gathered (two runs each)."""
+    gathered = bytearray()
+    for block in blocks:
+        gathered += block
+        if len(gathered) >= RELAY_BYTES:
+            write(gathered)  # a new buffer follows: the writer may still hold this one
+            gathered = bytearray()
+    if gathered:
+        write(gathered)
 
 
 def _copy(target: Connection, table: str, names: list[str], parts: Iterator[Sequence[Any]]) -> int:

@@ -29,6 +29,8 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.schema import CreateTable
 
+from load.transfer import relay
+
 __all__ = [
     "copy_tables",
     "database_url",
@@ -175,8 +177,7 @@ def copy_tables(source_url: str, dest_url: str) -> int:
             write = sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(ident)
             into = dst.cursor()
             with src.cursor().copy(read) as out, into.copy(write) as pipe:
-                for chunk in out:
-                    pipe.write(chunk)
+                relay(out, pipe.write)
             total += into.rowcount
         dst.commit()
     return total

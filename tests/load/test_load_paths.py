@@ -414,3 +414,17 @@ def test_postgresql_first_load_indexes_staging_and_validates_keys_beside_the_wor
     assert starts == {"index starts": named, "validate starts": False, "reconcile starts": True}
     order = [name for name, _ in events]
     assert order.index("index ends") < order.index("reconcile starts")
+
+
+def test_copy_data_is_relayed_whole_in_pieces_of_about_a_megabyte() -> None:
+    rows = [bytes([i % 251]) * (1000 + i % 7) for i in range(3000)]
+    written: list[bytearray] = []
+    transfer.relay(iter(rows), written.append)
+    assert b"".join(written) == b"".join(rows)
+    assert len(written) == 3
+    assert all(transfer.RELAY_BYTES <= len(w) < transfer.RELAY_BYTES + 1007 for w in written[:-1])
+    assert 0 < len(written[-1]) < transfer.RELAY_BYTES
+    assert len({id(w) for w in written}) == len(written)  # a writer may keep what it was given
+    nothing: list[bytearray] = []
+    transfer.relay(iter(()), nothing.append)
+    assert nothing == []
