@@ -21,11 +21,11 @@ sides) against 40.3 s. Should the database refuse any row, the whole transaction
 (dropped indexes included) and the load is made batch by batch, as any other load, which names
 the batch, table and cause.
 
-On PostgreSQL, two pieces of work that only need other readers to wait for nothing run in a
-thread beside the rest: a first load's batch index of the staged tables (built while the copy
-reads them) and the validation of the target's foreign keys (while the reconciliation reads
-the target). At 10,000 offenders, both sides on PostgreSQL, the load took 22.1-22.4 s against
-23.5-24.1 s (four runs each way).
+On PostgreSQL, two pieces of work whose locks let others read run in a thread beside the rest: a
+first load's batch index of the staged tables (built while the copy reads them) and the
+validation of the target's foreign keys (while the reconciliation reads the target). At 10,000
+offenders, both sides on PostgreSQL, the load took 22.1-22.4 s against 23.5-24.1 s (four runs
+each way).
 """
 
 from __future__ import annotations
