@@ -169,6 +169,7 @@ def load_run(
     try:
         _require_head(target_url)
         xf_tables, skipped = _plan(staging, schema=STAGING_SCHEMA if staging_attach else None)
+        names = [t.name for t in xf_tables]
         in_target = _rows_per_batch(target, list(xf_tables))
         held = {table: set(in_target[table.name]) for table in xf_tables}
         first = batches is None and not any(held.values())
@@ -218,15 +219,15 @@ def load_run(
         except BaseException:
             # The batches that committed checked their rows' foreign keys; have the engine
             # mark those constraints valid over the whole table again, even after a failure.
-            validate_foreign_keys(target, [t.name for t in xf_tables])
+            validate_foreign_keys(target, names)
             raise
         # The same after a load that went through. On PostgreSQL, while the reconciliation
         # reads the target: validating a constraint takes a lock that lets others read.
         validating: Future[int] | None = None
         if check and target.dialect.name == "postgresql" and usable_cores() >= 2:
-            validating = beside.submit(validate_foreign_keys, target, [t.name for t in xf_tables])
+            validating = beside.submit(validate_foreign_keys, target, names)
         else:
-            validate_foreign_keys(target, [t.name for t in xf_tables])
+            validate_foreign_keys(target, names)
         report = None
         if check:
             for name in {t.table for b in results for t in b.tables if t.changed}:

@@ -98,11 +98,9 @@ def fill_in_parts(
         sa.select(f(split_on, type_=sa.Integer)).scalar_subquery()
         for f in (sa.func.min, sa.func.max)
     ]
-    found = cast("tuple[int | None, int | None]", tuple(conn.execute(sa.select(*ends)).one()))
-    low, high = found
+    low, high = cast("tuple[int | None, int | None]", tuple(conn.execute(sa.select(*ends)).one()))
     if low is None or high is None or high - low + 1 < SPLIT_ROWS:
         return False
-    span = high - low + 1
     step = (high - low) // parts + 1
     ranges = [(low + k * step, min(high, low + (k + 1) * step - 1)) for k in range(parts)]
     try:
@@ -168,7 +166,7 @@ def fill_in_parts(
         table=table.name,
         parts=parts,
         rows=sum(counts),
-        positions=span,
+        positions=high - low + 1,
         derived=sorted(derived),
         then=then[0].name if then is not None else None,
         compute_seconds=round(computed - started, 3),

@@ -19,7 +19,7 @@ Revises: 0001
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -68,33 +68,38 @@ def _equalities(column: str, codes: tuple[str, ...]) -> str:
     return " OR ".join(f"{column} = {c!r}" for c in codes)
 
 
-def _rewrite(old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    """Replace each check ``old[i]`` by ``new[i]`` (in ``CODE_CHECKS`` order)."""
+#: A code-list check's condition, written one way or the other.
+_Form = Callable[[str, tuple[str, ...]], str]
+
+
+def _rewrite(old: _Form, new: _Form) -> None:
+    """Replace every check of ``CODE_CHECKS`` written as ``old`` by the same written as ``new``."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        for (table, name, _column, _codes), condition in zip(CODE_CHECKS, new, strict=True):
+        for table, name, column, codes in CODE_CHECKS:
             op.drop_constraint(op.f(name), table, type_="check")
-            op.create_check_constraint(op.f(name), table, condition)
+            op.create_check_constraint(op.f(name), table, new(column, codes))
         return
     version = int(bind.exec_driver_sql("PRAGMA schema_version").scalar_one())
     bind.exec_driver_sql("PRAGMA writable_schema = ON")
     try:
-        for (table, name, _column, _codes), before, after in zip(CODE_CHECKS, old, new, strict=True):
+        for table, name, column, codes in CODE_CHECKS:
+            before = f"CONSTRAINT {name} CHECK ({old(column, codes)})"
             edited = bind.execute(
                 sa.text(
                     "UPDATE sqlite_master SET sql = replace(sql, :before, :after) "
                     "WHERE type = 'table' AND name = :table AND instr(sql, :before) > 0"
                 ),
                 {
-                    "before": f"CONSTRAINT {name} CHECK ({before})",
-                    "after": f"CONSTRAINT {name} CHECK ({after})",
+                    "before": before,
+                    "after": f"CONSTRAINT {name} CHECK ({new(column, codes)})",
                     "table": table,
                 },
             ).rowcount
             if edited != 1:
                 raise LoadError(
                     f"table {table}: its definition does not hold the check {name} as "
-                    f"CHECK ({before}), so migration 0002 stopped and changed nothing",
+                    f"{before.split(' ', 2)[2]}, so migration 0002 stopped and changed nothing",
                     hint="the table was changed outside the migrations: restore its "
                     "definition, or create the target anew",
                     table=table,
@@ -105,14 +110,8 @@ def _rewrite(old: tuple[str, ...], new: tuple[str, ...]) -> None:
 
 
 def upgrade() -> None:
-    _rewrite(
-        tuple(_in_list(column, codes) for _t, _n, column, codes in CODE_CHECKS),
-        tuple(_equalities(column, codes) for _t, _n, column, codes in CODE_CHECKS),
-    )
+    _rewrite(_in_list, _equalities)
 
 
 def downgrade() -> None:
-    _rewrite(
-        tuple(_equalities(column, codes) for _t, _n, column, codes in CODE_CHECKS),
-        tuple(_in_list(column, codes) for _t, _n, column, codes in CODE_CHECKS),
-    )
+    _rewrite(_equalities, _in_list)
