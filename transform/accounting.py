@@ -20,6 +20,7 @@ load's reconciliation counts too), and ``filtered`` the source rows the filter l
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,14 @@ if TYPE_CHECKING:
     from transform.checker import CompiledProject
     from transform.plan import TablePlan
 
-__all__ = ["TableAccount", "account_table", "check_fanout"]
+__all__ = [
+    "TableAccount",
+    "WorkCounts",
+    "account_table",
+    "add_tallies",
+    "check_fanout",
+    "work_tallies",
+]
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,59 @@ class TableAccount:
     batches: int
 
 
-def check_fanout(conn: sa.Connection, plan: TablePlan, work: sa.Table) -> None:
-    """Raise when a join gave a source row more than one result row."""
-    total, distinct = conn.execute(
-        sa.select(sa.func.count(), sa.func.count(sa.distinct(work.c._pos)))
-    ).one()
+@dataclass(frozen=True)
+class WorkCounts:
+    """The counts of a working table that the worker processes computing it took
+    (:func:`work_tallies`), when it keeps only its flagged rows: all its rows, their distinct
+    positions, and per batch its rows and merged rows."""
+
+    rows: int
+    positions: int
+    batches: dict[str, tuple[int, int]]
+
+
+def work_tallies(work: sa.Table) -> list[sa.Select[Any]]:
+    """What each worker counts of its part of the working table, for :func:`add_tallies`."""
+    return [
+        sa.select(work.c._batch, sa.func.count(), sa.func.sum(work.c._merged)).group_by(
+            work.c._batch
+        ),
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(work.c._pos))),
+    ]
+
+
+def add_tallies(found: Sequence[Sequence[tuple[Any, ...]]]) -> WorkCounts:
+    """The whole table's counts from every part's :func:`work_tallies`: the parts hold
+    disjoint ranges of positions, so their distinct positions add up too."""
+    per_batch, totals = found
+    return WorkCounts(
+        rows=sum(int(t[0]) for t in totals),
+        positions=sum(int(t[1]) for t in totals),
+        batches=_by_batch(per_batch),
+    )
+
+
+def _by_batch(found: Iterable[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
+    """Rows and merged rows per batch, from rows of the first of :func:`work_tallies` (a batch
+    may come in several, one per part)."""
+    batches: dict[str, tuple[int, int]] = {}
+    for batch, rows, merged in found:
+        before = batches.get(str(batch), (0, 0))
+        batches[str(batch)] = (before[0] + int(rows), before[1] + int(merged or 0))
+    return batches
+
+
+def check_fanout(
+    conn: sa.Connection, plan: TablePlan, work: sa.Table, counts: WorkCounts | None = None
+) -> None:
+    """Raise when a join gave a source row more than one result row (counted on the working
+    table, or by the workers that computed it)."""
+    if counts is not None:
+        total, distinct = counts.rows, counts.positions
+    else:
+        total, distinct = conn.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(work.c._pos)))
+        ).one()
     if total != distinct:
         raise ReconciliationError(
             f"{plan.name}: {distinct} source rows of {plan.source_table} became {total} rows",
@@ -68,14 +124,21 @@ def _counts(conn: sa.Connection, query: sa.Select[Any]) -> Counter[str]:
 
 
 def account_table(
-    conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str
+    conn: sa.Connection,
+    compiled: CompiledProject,
+    plan: TablePlan,
+    run_id: str,
+    counts: WorkCounts | None = None,
 ) -> TableAccount:
     """Write ``xf__accounting`` rows for one table and check that they balance (settling an
-    unpivot's source rows first)."""
+    unpivot's source rows first). ``counts`` are the working table's, taken by the workers
+    that computed it, when it holds only its flagged rows (never for an unpivot)."""
     work = work_table(plan)
     xf = compiled.xf_tables[plan.name]
     q = compiled.outputs.quarantine
     unpivot = plan.variants > 1
+    if unpivot and counts is not None:
+        raise ValueError(f"{plan.name}: an unpivot is accounted on its whole working table")
     if unpivot:
         _settle(conn, compiled, plan, run_id)
         unit = work.c._pos // plan.variants  # the source row of a target row
@@ -97,14 +160,14 @@ def account_table(
             ),
         )
     else:
-        # Kept and merged rows per batch in one pass over the working table.
-        source, merged = Counter[str](), Counter[str]()
-        per_batch = sa.select(work.c._batch, sa.func.count(), sa.func.sum(work.c._merged)).group_by(
-            work.c._batch
+        # Kept and merged rows per batch in one pass over the working table, unless counted.
+        per_batch = (
+            counts.batches
+            if counts is not None
+            else _by_batch(conn.execute(work_tallies(work)[0]).all())
         )
-        found: Any = conn.execute(per_batch)
-        for batch, kept_rows, merged_rows in found:
-            source[str(batch)], merged[str(batch)] = int(kept_rows), int(merged_rows or 0)
+        source = Counter({batch: rows for batch, (rows, _) in per_batch.items()})
+        merged = Counter({batch: m for batch, (_, m) in per_batch.items()})
         loaded = _counts(conn, sa.select(xf.c._batch, sa.func.count()).group_by(xf.c._batch))
     quarantined = _counts(
         conn,
@@ -120,6 +183,8 @@ def account_table(
     )
     if unpivot:  # each target row has its own position (check_fanout): nothing to compare
         distinct = sum(source.values())
+    elif counts is not None:
+        distinct = counts.positions
     else:
         distinct = int(
             conn.execute(sa.select(sa.func.count(sa.distinct(work.c._pos)))).scalar_one()

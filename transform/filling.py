@@ -34,7 +34,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-from transform.splitting import fill_in_parts
+from transform.splitting import Parts, fill_in_parts
 
 __all__ = ["recreate_filled"]
 
@@ -73,7 +73,9 @@ def recreate_filled(
     split_on: sa.ColumnElement[int] | None = None,
     derived: Mapping[str, sa.ColumnElement[Any]] | None = None,
     then: tuple[sa.Table, sa.Select[Any]] | None = None,
-) -> bool:
+    keep: sa.ColumnElement[bool] | None = None,
+    tallies: Sequence[sa.Select[Any]] = (),
+) -> Parts | None:
     """Make ``table`` anew (dropped first if it is there) holding the rows of ``select``.
 
     ``names`` are the table's columns the select's columns fill, in order (as for
@@ -83,19 +85,23 @@ def recreate_filled(
     table's columns to expressions over its stored columns (``table.c``) that the workers
     compute too, so that the work is shared (a column the select also fills is replaced by its
     derived value). ``then`` is another table and a select over ``table``'s final rows that
-    fills it anew, which the workers compute from their parts too. Returns whether they did:
-    when False, the ``derived`` columns hold what the select gave them (NULL if nothing), the
-    ``then`` table is left as it was, and the caller computes those itself.
+    fills it anew, which the workers compute from their parts too; ``keep`` and ``tallies``
+    are passed to them (:func:`transform.splitting.fill_in_parts`). Returns what they did, or
+    None when they did not: then every row is in ``table``, the ``derived`` columns hold what
+    the select gave them (NULL if nothing), the ``then`` table is left as it was, and the
+    caller computes those itself.
     """
     table.drop(conn, checkfirst=True)
     if not _parallel(conn, table):
         table.create(conn)
-        if split_on is not None and fill_in_parts(
-            conn, table, names, select, split_on, dict(derived or {}), then
-        ):
-            return True
+        if split_on is not None:
+            parts = fill_in_parts(
+                conn, table, names, select, split_on, dict(derived or {}), then, keep, tallies
+            )
+            if parts is not None:
+                return parts
         conn.execute(table.insert().from_select(list(names), select))
-        return False
+        return None
     given = dict(zip(names, select.selected_columns, strict=True))
     columns = [sa.cast(given.get(c.name, sa.null()), c.type).label(c.name) for c in table.columns]
     filled = select.with_only_columns(*columns, maintain_column_froms=True)
@@ -111,7 +117,7 @@ def recreate_filled(
         conn.exec_driver_sql(f"ALTER TABLE {preparer.format_table(table)} {clauses}")
     for index in table.indexes:
         index.create(conn)
-    return False
+    return None
 
 
 def _parallel(conn: sa.Connection, table: sa.Table) -> bool:

@@ -32,7 +32,14 @@ from sqlalchemy.sql.visitors import replacement_traverse
 
 from cutover.logs import get_logger
 from transform import sqlfuncs as sf
-from transform.accounting import TableAccount, account_table, check_fanout
+from transform.accounting import (
+    TableAccount,
+    WorkCounts,
+    account_table,
+    add_tallies,
+    check_fanout,
+    work_tallies,
+)
 from transform.checker import CompiledProject, compile_project
 from transform.compiler import Check, Repair
 from transform.crosswalks import materialize_crosswalks
@@ -105,9 +112,9 @@ def run_transform(
     for plan in compiled.plans:
         started = time.perf_counter()
         with staging.begin() as conn:
-            python_seconds = _fill(conn, compiled, plan, run_id, chunk_rows)
+            python_seconds, counts = _fill(conn, compiled, plan, run_id, chunk_rows)
             disagreements = _disagreements(conn, compiled, plan, run_id)
-            account = account_table(conn, compiled, plan, run_id)
+            account = account_table(conn, compiled, plan, run_id, counts)
             _index_probes(conn, compiled, plan)
             work_table(plan).drop(conn)
             result_table(plan).drop(conn, checkfirst=True)
@@ -136,8 +143,9 @@ def run_transform(
 
 def _fill(
     conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str, chunk_rows: int
-) -> float:
-    """Steps 1-3 for one table; returns the seconds spent in the Python pass."""
+) -> tuple[float, WorkCounts | None]:
+    """Steps 1-3 for one table; returns the seconds spent in the Python pass and, when the
+    working table keeps only its flagged rows, the counts of all of them."""
     sf.ensure_functions(conn)
     work = work_table(plan, compiled)
     res = result_table(plan, compiled)
@@ -181,21 +189,38 @@ def _fill(
     # and at earlier tables (otherwise an UPDATE of the working table each).
     # When every flag is decided there (no Python function, no orphan check against the
     # table's own rows), the workers also write the rows that pass into xf_<table>.
+    # Then the rows that pass are all the workers' to write, and for a table whose source rows
+    # are one target row each and that records no disagreement, the rest of the work reads
+    # only the flagged rows (quarantine, repairs), while the accounting reads counts the
+    # workers took of their parts: the working table keeps the flagged rows alone.
     flags = _row_flags(compiled, plan, work)
     derived: dict[str, sa.ColumnElement[Any]] = dict(flags)
     then = None
+    keep: sa.ColumnElement[bool] | None = None
     if not plan.fn_columns:
         derived["_h"] = _row_hash(_xf_values(compiled, plan, work, res), conn.dialect.name)
         if len(flags) == len(flag_columns(work, plan)):
             then = (xf, _xf_select(compiled, plan, work, res, hash_in=None))
-    split = recreate_filled(
-        conn, work, names, sel, split_on=driving.c["_src_pos"], derived=derived, then=then
+            if plan.variants == 1 and not plan.precedence:
+                keep = _any_flag(plan, work)
+    parts = recreate_filled(
+        conn,
+        work,
+        names,
+        sel,
+        split_on=driving.c["_src_pos"],
+        derived=derived,
+        then=then,
+        keep=keep,
+        tallies=work_tallies(work) if keep is not None else (),
     )
+    split = parts is not None
+    counts = add_tallies(parts.tallies) if parts is not None and keep is not None else None
     hashed = split and "_h" in derived
     _analyze(conn, work)
     if not split:
         _deferred_checks(conn, compiled, plan, work)
-    check_fanout(conn, plan, work)
+    check_fanout(conn, plan, work, counts)
     _post_checks(conn, compiled, plan, work, decided=set(flags) if split else set())
     python_seconds = _python_pass(conn, plan, work, res, chunk_rows) if plan.fn_columns else 0.0
     if not (split and then is not None):
@@ -204,19 +229,24 @@ def _fill(
     flagged = _flagged(conn, plan, work)
     _quarantine(conn, compiled, plan, work, res, flagged, run_id)
     _repairs(conn, compiled, plan, work, res, flagged, run_id)
-    return python_seconds
+    return python_seconds, counts
+
+
+def _any_flag(plan: TablePlan, work: sa.Table) -> sa.ColumnElement[bool]:
+    """The working row has a check, post-check or repair flag set."""
+    flags = flag_columns(work, plan)
+    return sa.or_(*[f == 1 for f in flags]) if flags else sa.false()
 
 
 def _flagged(conn: sa.Connection, plan: TablePlan, work: sa.Table) -> sa.ColumnElement[bool]:
     """A condition on the working table: the row has a flag set. The positions are gathered
     once (see :func:`transform.worktables.flagged_table`)."""
-    flags = flag_columns(work, plan)
-    if not flags:
+    if not flag_columns(work, plan):
         return sa.false()
     flagged = flagged_table(plan)
     flagged.drop(conn, checkfirst=True)
     flagged.create(conn)
-    rows = sa.select(work.c._pos).where(sa.or_(*[f == 1 for f in flags]))
+    rows = sa.select(work.c._pos).where(_any_flag(plan, work))
     conn.execute(flagged.insert().from_select(["_pos"], rows))
     # IN, not a join: the engine walks the few positions through the index on work._pos
     # (with a join, SQLite may scan the working table and probe the positions instead).

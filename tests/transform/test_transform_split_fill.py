@@ -18,6 +18,7 @@ from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
 from transform_helpers import EXAMPLE, node_mappings, rows, stage, stage_example
 from transform_helpers import TARGET as EXAMPLE_TARGET
 
+from cutover.errors import ReconciliationError
 from transform import load_project, run_transform, splitting
 from transform.filling import recreate_filled
 from transform.hashing import sql_row_hash
@@ -113,12 +114,12 @@ def test_a_split_fill_stores_the_rows_one_statement_stores_and_hashes_them(
     _source(engine)
     plain, parted = _table("plain"), _table("parted")
     with engine.connect() as conn:
-        assert recreate_filled(conn, plain, NAMES, SELECT) is False
+        assert recreate_filled(conn, plain, NAMES, SELECT) is None
         conn.commit()
         with capture_logs() as logs:
             derived = {"_h": _hash(parted)}
             done = recreate_filled(conn, parted, NAMES, SELECT, split_on=SRC.c.pos, derived=derived)
-        assert done is True
+        assert done is not None
         # The parts are attached until the connection goes back to the pool.
         assert len(_parts(tmp_path)) == 2
         conn.commit()
@@ -134,12 +135,56 @@ def test_a_split_fill_stores_the_rows_one_statement_stores_and_hashes_them(
     assert len(set(hashed.values())) == 40
 
 
+def test_a_split_fill_can_keep_some_rows_and_count_them_all(engine: sa.Engine, split: None) -> None:
+    """With ``keep``, the table holds only the rows that meet it, computed as the whole fill
+    computes them; each part's ``tallies`` count all of its rows, the rest included."""
+    _source(engine)
+    plain, parted = _table("plain"), _table("parted")
+    tallies = [
+        sa.select(parted.c._batch, sa.func.count(), sa.func.sum(parted.c.n)).group_by(
+            parted.c._batch
+        ),
+        sa.select(sa.func.count(sa.distinct(parted.c._pos)), sa.func.count(parted.c.day)),
+    ]
+    with engine.connect() as conn:
+        recreate_filled(conn, plain, NAMES, SELECT)
+        conn.commit()
+        with capture_logs() as logs:
+            done = recreate_filled(
+                conn,
+                parted,
+                NAMES,
+                SELECT,
+                split_on=SRC.c.pos,
+                derived={"_h": _hash(parted)},
+                keep=parted.c.label.is_(None),
+                tallies=tallies,
+            )
+        conn.commit()
+        got = _stored(conn, parted)
+        blank = _stored(conn, plain.select().where(plain.c.label.is_(None)).subquery())
+    assert done is not None
+    assert [r[:-1] for r in got] == [r[:-1] for r in blank]
+    assert len(got) == 14  # positions 0, 3, ..., 39: a blank label
+    [event] = [e for e in logs if e["event"] == "fill_split"]
+    assert (event["rows"], event["kept"]) == (40, 14)
+    # Per part: 20 rows each, so two rows of the first tally and two of the second.
+    assert done.rows == 40
+    per_batch, totals = done.tallies
+    assert sorted(per_batch) == [
+        ("B1", 20, sum(p * 10 for p in range(20))),
+        ("B1", 20, sum(p * 10 for p in range(20, 40))),
+    ]
+    # Real days at positions 0 and 3 of every five (20030228, 19991231): 16 of 40.
+    assert totals == [(20, 8), (20, 8)]
+
+
 def test_the_parts_are_detached_and_deleted_when_the_connection_goes_back(
     engine: sa.Engine, split: None, tmp_path: Path
 ) -> None:
     _source(engine)
     with engine.connect() as conn:
-        assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
+        assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos) is not None
         conn.commit()
         attached = {r[1] for r in conn.exec_driver_sql("PRAGMA database_list")}
         assert any(name.startswith("cutover_fill_") for name in attached), attached
@@ -163,7 +208,7 @@ def test_an_open_transaction_keeps_the_fill_in_one_statement(
             done = recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
         positions = conn.execute(sa.select(_table("t").c._pos)).scalars().all()
         conn.commit()
-    assert done is False
+    assert done is None
     assert not [e for e in logs if e["event"] == "fill_split"]
     assert 99 in positions
     assert len(positions) == 41
@@ -175,7 +220,7 @@ def test_a_database_in_memory_is_never_split(split: None) -> None:
     try:
         _source(memory)
         with memory.connect() as conn:
-            assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos) is False
+            assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos) is None
             conn.commit()
             assert conn.execute(sa.select(sa.func.count()).select_from(_table("t"))).scalar() == 40
     finally:
@@ -249,6 +294,45 @@ def test_a_split_transform_writes_what_a_whole_one_writes(
     # With every flag decided there, the workers wrote xf_out's rows too; a Python function
     # column is computed after the fill, by this process, which then writes them.
     assert event["then"] == ("xf_out" if "fn:" not in mapping else None)
+    # Then the working table kept only the flagged rows (here, those quarantined), and the
+    # accounting above, the same as the whole run's, read the workers' counts of the rest.
+    quarantined = {dict(r)["source_key"] for r in whole["xf__quarantine"]}
+    assert event["kept"] == (len(quarantined) if "fn:" not in mapping else None)
+
+
+@pytest.mark.parametrize("parted", [False, True], ids=["whole", "split"])
+def test_a_join_that_multiplies_rows_fails_a_split_run_as_a_whole_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parted: bool
+) -> None:
+    """The fan-out check and the accounting read the counts the workers took when the
+    working table keeps only the flagged rows: a join that gives a source row two rows still
+    stops the run, naming the table."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "project.yaml").write_text(PROJECT, encoding="utf-8")
+    joined = MAPPING_SQL_ONLY.replace(
+        "    from: SRC\n",
+        "    from: {table: SRC, as: s}\n    join:\n"
+        "      - {table: NOTE, as: n, on: {s.ID: n.ID}}\n",
+    ).replace("label: {text: LBL}", "label: {text: n.TXT}")
+    assert "n.TXT" in joined
+    (folder / "out.yaml").write_text(joined, encoding="utf-8")
+    if parted:
+        _split_every_fill(monkeypatch)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'staging.db'}")
+    try:
+        stage(engine, "h", "SRC", COLUMNS, ROWS, key=["ID"])
+        notes = [("001", "a"), ("002", "b"), ("002", "c"), ("003", "d")]
+        stage(engine, "h", "NOTE", {"ID": 3, "TXT": 1}, notes)
+        with capture_logs() as logs, pytest.raises(ReconciliationError, match="out") as info:
+            run_transform(load_project(folder), engine, TARGET, "run-1")
+    finally:
+        engine.dispose()
+    assert "6 source rows of SRC became 7 rows" in str(info.value)
+    assert "many-to-one" in (info.value.hint or "")
+    # Split, the working table kept no row (none is flagged): only the workers' counts saw it.
+    kept = [e["kept"] for e in logs if e["event"] == "fill_split"]
+    assert kept == ([0] if parted else [])
 
 
 def _dying_part(*_args: Any) -> int:
@@ -266,7 +350,7 @@ def test_a_worker_lost_mid_fill_leaves_the_fill_to_this_process(
             done = recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
         count = conn.execute(sa.select(sa.func.count()).select_from(_table("t"))).scalar_one()
         conn.commit()
-    assert done is False
+    assert done is None
     assert count == 40
     assert [e["event"] for e in logs] == ["fill_split_worker_lost"]
     assert _parts(tmp_path) == []
@@ -283,7 +367,7 @@ def test_parts_left_by_a_process_that_is_gone_are_deleted(
     living.write_bytes(b"")
     _source(engine)
     with engine.connect() as conn:
-        assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
+        assert recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos) is not None
         conn.commit()
     assert not stale.exists()
     assert living.exists()
