@@ -100,9 +100,10 @@ def _by_batch(found: Iterable[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
 
 def check_fanout(
     conn: sa.Connection, plan: TablePlan, work: sa.Table, counts: WorkCounts | None = None
-) -> None:
+) -> int:
     """Raise when a join gave a source row more than one result row (counted on the working
-    table, or by the workers that computed it)."""
+    table, or by the workers that computed it); else return the distinct positions, which
+    the accounting compares with the rows kept."""
     if counts is not None:
         total, distinct = counts.rows, counts.positions
     else:
@@ -117,6 +118,7 @@ def check_fanout(
             hint="a join matches more than one row per source row: make every join a "
             "many-to-one lookup (join on the looked-up table's full key)",
         )
+    return int(distinct)
 
 
 def _counts(conn: sa.Connection, query: sa.Select[Any]) -> Counter[str]:
@@ -128,10 +130,13 @@ def account_table(
     compiled: CompiledProject,
     plan: TablePlan,
     run_id: str,
+    *,
+    positions: int | None = None,
     counts: WorkCounts | None = None,
 ) -> TableAccount:
     """Write ``xf__accounting`` rows for one table and check that they balance (settling an
-    unpivot's source rows first). ``counts`` are the working table's, taken by the workers
+    unpivot's source rows first). ``positions`` are the working table's distinct positions
+    when :func:`check_fanout` counted them; ``counts`` are its counts taken by the workers
     that computed it, when it holds only its flagged rows (never for an unpivot)."""
     work = work_table(plan)
     xf = compiled.xf_tables[plan.name]
@@ -183,6 +188,8 @@ def account_table(
     )
     if unpivot:  # each target row has its own position (check_fanout): nothing to compare
         distinct = sum(source.values())
+    elif positions is not None:
+        distinct = positions
     elif counts is not None:
         distinct = counts.positions
     else:

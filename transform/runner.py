@@ -112,9 +112,11 @@ def run_transform(
     for plan in compiled.plans:
         started = time.perf_counter()
         with staging.begin() as conn:
-            python_seconds, counts = _fill(conn, compiled, plan, run_id, chunk_rows)
+            python_seconds, positions, counts = _fill(conn, compiled, plan, run_id, chunk_rows)
             disagreements = _disagreements(conn, compiled, plan, run_id)
-            account = account_table(conn, compiled, plan, run_id, counts)
+            account = account_table(
+                conn, compiled, plan, run_id, positions=positions, counts=counts
+            )
             _index_probes(conn, compiled, plan)
             work_table(plan).drop(conn)
             result_table(plan).drop(conn, checkfirst=True)
@@ -143,9 +145,10 @@ def run_transform(
 
 def _fill(
     conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run_id: str, chunk_rows: int
-) -> tuple[float, WorkCounts | None]:
-    """Steps 1-3 for one table; returns the seconds spent in the Python pass and, when the
-    working table keeps only its flagged rows, the counts of all of them."""
+) -> tuple[float, int, WorkCounts | None]:
+    """Steps 1-3 for one table; returns the seconds spent in the Python pass, the working
+    table's distinct positions and, when it keeps only its flagged rows, the counts of all of
+    them."""
     sf.ensure_functions(conn)
     work = work_table(plan, compiled)
     res = result_table(plan, compiled)
@@ -220,7 +223,7 @@ def _fill(
     _analyze(conn, work)
     if not split:
         _deferred_checks(conn, compiled, plan, work)
-    check_fanout(conn, plan, work, counts)
+    positions = check_fanout(conn, plan, work, counts)
     _post_checks(conn, compiled, plan, work, decided=set(flags) if split else set())
     python_seconds = _python_pass(conn, plan, work, res, chunk_rows) if plan.fn_columns else 0.0
     if not (split and then is not None):
@@ -229,7 +232,7 @@ def _fill(
     flagged = _flagged(conn, plan, work)
     _quarantine(conn, compiled, plan, work, res, flagged, run_id)
     _repairs(conn, compiled, plan, work, res, flagged, run_id)
-    return python_seconds, counts
+    return python_seconds, positions, counts
 
 
 def _any_flag(plan: TablePlan, work: sa.Table) -> sa.ColumnElement[bool]:
