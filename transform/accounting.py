@@ -67,30 +67,31 @@ class WorkCounts:
     batches: dict[str, tuple[int, int]]
 
 
+def _per_batch(work: sa.Table) -> sa.Select[Any]:
+    """Rows and merged rows of the working table per batch."""
+    return sa.select(work.c._batch, sa.func.count(), sa.func.sum(work.c._merged)).group_by(
+        work.c._batch
+    )
+
+
 def work_tallies(work: sa.Table) -> list[sa.Select[Any]]:
-    """What each worker counts of its part of the working table, for :func:`add_tallies`."""
-    return [
-        sa.select(work.c._batch, sa.func.count(), sa.func.sum(work.c._merged)).group_by(
-            work.c._batch
-        ),
-        sa.select(sa.func.count(), sa.func.count(sa.distinct(work.c._pos))),
-    ]
+    """What each worker counts of all the rows of its part of the working table, for
+    :func:`add_tallies`: rows and merged rows per batch, and distinct positions."""
+    return [_per_batch(work), sa.select(sa.func.count(sa.distinct(work.c._pos)))]
 
 
-def add_tallies(found: Sequence[Sequence[tuple[Any, ...]]]) -> WorkCounts:
-    """The whole table's counts from every part's :func:`work_tallies`: the parts hold
-    disjoint ranges of positions, so their distinct positions add up too."""
-    per_batch, totals = found
+def add_tallies(rows: int, found: Sequence[Sequence[tuple[Any, ...]]]) -> WorkCounts:
+    """The whole table's counts from its ``rows`` and every part's :func:`work_tallies`: the
+    parts hold disjoint ranges of positions, so their distinct positions add up too."""
+    per_batch, positions = found
     return WorkCounts(
-        rows=sum(int(t[0]) for t in totals),
-        positions=sum(int(t[1]) for t in totals),
-        batches=_by_batch(per_batch),
+        rows=rows, positions=sum(int(p[0]) for p in positions), batches=_by_batch(per_batch)
     )
 
 
 def _by_batch(found: Iterable[tuple[Any, ...]]) -> dict[str, tuple[int, int]]:
-    """Rows and merged rows per batch, from rows of the first of :func:`work_tallies` (a batch
-    may come in several, one per part)."""
+    """Rows and merged rows per batch, from rows of :func:`_per_batch` (a batch may come in
+    several, one per part)."""
     batches: dict[str, tuple[int, int]] = {}
     for batch, rows, merged in found:
         before = batches.get(str(batch), (0, 0))
@@ -131,13 +132,13 @@ def account_table(
     plan: TablePlan,
     run_id: str,
     *,
-    positions: int | None = None,
+    positions: int,
     counts: WorkCounts | None = None,
 ) -> TableAccount:
     """Write ``xf__accounting`` rows for one table and check that they balance (settling an
-    unpivot's source rows first). ``positions`` are the working table's distinct positions
-    when :func:`check_fanout` counted them; ``counts`` are its counts taken by the workers
-    that computed it, when it holds only its flagged rows (never for an unpivot)."""
+    unpivot's source rows first). ``positions`` are the working table's distinct positions,
+    as :func:`check_fanout` counted them; ``counts`` are its counts taken by the workers that
+    computed it, when it holds only its flagged rows (never for an unpivot)."""
     work = work_table(plan)
     xf = compiled.xf_tables[plan.name]
     q = compiled.outputs.quarantine
@@ -169,7 +170,7 @@ def account_table(
         per_batch = (
             counts.batches
             if counts is not None
-            else _by_batch(conn.execute(work_tallies(work)[0]).all())
+            else _by_batch(conn.execute(_per_batch(work)).all())
         )
         source = Counter({batch: rows for batch, (rows, _) in per_batch.items()})
         merged = Counter({batch: m for batch, (_, m) in per_batch.items()})
@@ -186,16 +187,8 @@ def account_table(
     staged_rows = int(
         conn.execute(sa.select(sa.func.count()).select_from(plan.staged)).scalar_one()
     )
-    if unpivot:  # each target row has its own position (check_fanout): nothing to compare
-        distinct = sum(source.values())
-    elif positions is not None:
-        distinct = positions
-    elif counts is not None:
-        distinct = counts.positions
-    else:
-        distinct = int(
-            conn.execute(sa.select(sa.func.count(sa.distinct(work.c._pos)))).scalar_one()
-        )
+    # An unpivot's target rows each have their own position (check_fanout): nothing to compare.
+    distinct = sum(source.values()) if unpivot else positions
     batches = sorted(set(source) | set(loaded) | set(quarantined) | set(filtered))
     rows: list[dict[str, Any]] = [
         {

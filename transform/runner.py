@@ -218,7 +218,9 @@ def _fill(
         tallies=work_tallies(work) if keep is not None else (),
     )
     split = parts is not None
-    counts = add_tallies(parts.tallies) if parts is not None and keep is not None else None
+    counts = (
+        add_tallies(parts.rows, parts.tallies) if parts is not None and keep is not None else None
+    )
     hashed = split and "_h" in derived
     _analyze(conn, work)
     if not split:

@@ -118,15 +118,14 @@ def fill_in_parts(
             _literal(conn, select.where(split_on.between(first, last))) for first, last in ranges
         ]
         finish = _literal(conn, _derived_select(table, derived)) if derived else None
+        final = _in_part(table, "part")
         after = None
         if then is not None:
             # The parts' table of these rows is declared as the table itself (constraints
             # included), so that they are copied in as stored, without decoding each row.
             shape = then[0].to_metadata(sa.MetaData(), schema="fill", name="written")
             ddl = str(CreateTable(shape).compile(dialect=conn.dialect))
-            rows_of_it = _reading(table, _in_part(table, "part"), then[1])
-            after = (ddl, _literal(conn, rows_of_it))
-        final = _in_part(table, "part")
+            after = (ddl, _literal(conn, _reading(table, final, then[1])))
         kept = (
             _literal(conn, sa.select(final).where(_reading(table, final, keep)))
             if keep is not None
@@ -171,11 +170,12 @@ def fill_in_parts(
             f.unlink(missing_ok=True)
         raise
     computed = time.perf_counter()
+    rows = sum(count for count, _ in results)
     schemas = [f"cutover_fill_{number}_{k}" for k in range(parts)]
     for schema, f in zip(schemas, files, strict=True):
         driver.execute(f"ATTACH DATABASE ? AS {schema}", (str(f),))
         conn.info.setdefault(_PARTS_KEY, []).append((schema, str(f)))
-    _copy_parts(conn, table, schemas, "part" if kept is None else "kept")
+    copied = _copy_parts(conn, table, schemas, "part" if kept is None else "kept")
     if then is not None:
         then[0].drop(conn, checkfirst=True)
         then[0].create(conn)
@@ -184,8 +184,8 @@ def fill_in_parts(
         "fill_split",
         table=table.name,
         parts=parts,
-        rows=sum(count for count, _ in results),
-        kept=None if kept is None else _rows(conn, table),
+        rows=rows,
+        kept=None if kept is None else copied,
         positions=high - low + 1,
         derived=sorted(derived),
         then=then[0].name if then is not None else None,
@@ -193,13 +193,9 @@ def fill_in_parts(
         copy_seconds=round(time.perf_counter() - computed, 3),
     )
     return Parts(
-        rows=sum(count for count, _ in results),
+        rows=rows,
         tallies=[[row for _, found in results for row in found[k]] for k in range(len(counted))],
     )
-
-
-def _rows(conn: sa.Connection, table: sa.Table) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -211,8 +207,9 @@ class Parts:
     tallies: list[list[tuple[Any, ...]]]
 
 
-def _copy_parts(conn: sa.Connection, table: sa.Table, schemas: Sequence[str], name: str) -> None:
-    """Append the table ``name`` of each attached part (in ``schemas`` order) to ``table``.
+def _copy_parts(conn: sa.Connection, table: sa.Table, schemas: Sequence[str], name: str) -> int:
+    """Append the table ``name`` of each attached part (in ``schemas`` order) to ``table``;
+    returns the rows appended.
 
     Into a table without indexes, SQLite copies a part's records as they are stored, without
     decoding them (its transfer optimization), however many parts went in before; so the
@@ -220,10 +217,14 @@ def _copy_parts(conn: sa.Connection, table: sa.Table, schemas: Sequence[str], na
     for index in table.indexes:
         index.drop(conn)
     quoted = conn.dialect.identifier_preparer.format_table(table)
+    copied = 0
     for schema in schemas:
-        conn.exec_driver_sql(f"INSERT INTO {quoted} SELECT * FROM {schema}.{name}")
+        copied += conn.exec_driver_sql(
+            f"INSERT INTO {quoted} SELECT * FROM {schema}.{name}"
+        ).rowcount
     for index in table.indexes:
         index.create(conn)
+    return copied
 
 
 def _literal(conn: sa.Connection, statement: sa.Select[Any]) -> str:
