@@ -1,5 +1,6 @@
 """What worker processes (validation's, the reconciliation's, a split SQLite fill's) need:
-engines opened again from URLs, how many of them to start, errors sent home.
+engines opened again from URLs, how many of them to start, errors sent home; and how many
+threads a SQLite statement may sort with (:func:`sort_threads`).
 
 A worker is a fresh process, forked from a server process that imported the workers' modules
 once (``forkserver``): it shares none of this process's open database connections, as a child
@@ -21,8 +22,9 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
 from multiprocessing.context import ForkServerContext, SpawnContext
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from cutover.errors import CutoverError
 
@@ -30,6 +32,8 @@ __all__ = [
     "WORKER_MODULES",
     "portable_error",
     "shareable",
+    "sort_threads",
+    "sorts_in_threads",
     "start_worker_server",
     "url_of",
     "usable_cores",
@@ -49,6 +53,35 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def sort_threads() -> int:
+    """The helper threads a SQLite statement may start (``PRAGMA threads``): one per usable
+    core, at most SQLite's own limit of 8.
+
+    SQLite starts them only to sort what does not fit its page cache, merging the sorted runs
+    in parallel: an index on a large table, a ``count(DISTINCT ...)``, a ``GROUP BY`` without an
+    index. By default it starts none. In a 100,000-offender scratch target (13.9 million
+    postings, the file in memory, two cores) an index on one column took 4.9-5.2 s with two
+    threads against 5.7-6.0 s with none, and the count of distinct legacy keys per batch
+    13.6-15.0 s against 17.4-19.3 s; a 64 or 256 MiB page cache made the index slower (fewer
+    runs to share out). Sorts that fit the cache are made as before.
+    """
+    return min(usable_cores(), 8)
+
+
+def sorts_in_threads(engine: Engine) -> Engine:
+    """``engine``, each of its SQLite connections allowed :func:`sort_threads` helper threads;
+    other engines are left as they are."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    threads = sort_threads()
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA threads = {threads}")
+
+    return engine
 
 
 def worker_context() -> ForkServerContext | SpawnContext:

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from cutover.processes import sorts_in_threads
+
 __all__ = ["attachable", "create_target_engine", "foreign_keys_checked_after", "is_sqlite"]
 
 
@@ -37,7 +39,7 @@ def attachable(staging_url: str | URL, target_url: str | URL) -> str | None:
 
 def create_target_engine(url: str | URL, *, attach: dict[str, str] | None = None) -> Engine:
     """An engine for ``url``; on SQLite, ``attach`` maps schema names to database files."""
-    engine = create_engine(url)
+    engine = sorts_in_threads(create_engine(url))
     if engine.dialect.name != "sqlite":
         return engine
     attached = dict(attach or {})
