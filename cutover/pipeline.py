@@ -24,7 +24,7 @@ from sqlalchemy.engine import RowMapping
 from cutover.disposable import disposable
 from cutover.errors import ReconciliationError
 from cutover.logs import get_logger
-from cutover.processes import sorts_in_threads, start_worker_server
+from cutover.processes import start_worker_server
 from cutover.runs import Run, start_run
 from cutover.settings import Settings
 
@@ -115,7 +115,7 @@ def dry_run(
     result = DryRunResult(run_id=run.id)
     staging_url = settings.staging.url.get_secret_value()
     scratch_url = settings.scratch.url.get_secret_value()
-    staging = sorts_in_threads(disposable(sa.create_engine(staging_url)))
+    staging = disposable(sa.create_engine(staging_url))
     try:
         with run.step("extract") as step, _timed(result, "extract"):
             _say(progress, "extract", "staging the legacy sources")

@@ -22,9 +22,8 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
 from multiprocessing.context import ForkServerContext, SpawnContext
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from cutover.errors import CutoverError
 
@@ -33,7 +32,6 @@ __all__ = [
     "portable_error",
     "shareable",
     "sort_threads",
-    "sorts_in_threads",
     "start_worker_server",
     "url_of",
     "usable_cores",
@@ -60,28 +58,10 @@ def sort_threads() -> int:
     core, at most SQLite's own limit of 8.
 
     SQLite starts them only to sort what does not fit its page cache, merging the sorted runs
-    in parallel: an index on a large table, a ``count(DISTINCT ...)``, a ``GROUP BY`` without an
-    index. By default it starts none. In a 100,000-offender scratch target (13.9 million
-    postings, the file in memory, two cores) an index on one column took 4.9-5.2 s with two
-    threads against 5.7-6.0 s with none, and the count of distinct legacy keys per batch
-    13.6-15.0 s against 17.4-19.3 s; a 64 or 256 MiB page cache made the index slower (fewer
-    runs to share out). Sorts that fit the cache are made as before.
+    in parallel (an index on a large table, a ``count(DISTINCT ...)``); by default it starts
+    none. Where the load uses them: :func:`load.engine.sorting_in_threads`.
     """
     return min(usable_cores(), 8)
-
-
-def sorts_in_threads(engine: Engine) -> Engine:
-    """``engine``, each of its SQLite connections allowed :func:`sort_threads` helper threads;
-    other engines are left as they are."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    threads = sort_threads()
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute(f"PRAGMA threads = {threads}")
-
-    return engine
 
 
 def worker_context() -> ForkServerContext | SpawnContext:

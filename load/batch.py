@@ -48,6 +48,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from cutover.errors import LoadError
 from load.constraints import UnmatchedForeignKeyError, foreign_keys_checked_per_batch
+from load.engine import sorting_in_threads
 from load.tables import key_columns, xf_table
 from load.transfer import copy_batch
 
@@ -190,7 +191,8 @@ def apply_every_batch(
     target that holds none of them, each table by one bulk insert (:func:`_bulk_insert`).
 
     Indexes other than unique ones are dropped before the insert and built after it, from the
-    rows (the transaction covers the drop), and on PostgreSQL the table is analyzed. Returns the
+    rows (the transaction covers the drop; on SQLite sorting with helper threads), and on
+    PostgreSQL the table is analyzed. Returns the
     rows inserted per table, or ``None`` when the database refused a row: the caller then rolls
     the transaction back and loads batch by batch, which names the batch, table and cause.
     """
@@ -202,8 +204,9 @@ def apply_every_batch(
         rows = _bulk_insert(conn, staging, table, xf, None, chunk_rows)
         if rows is None:
             return None
-        for index in built_after:
-            index.create(conn)
+        with sorting_in_threads(conn):
+            for index in built_after:
+                index.create(conn)
         _analyze(conn, table.name)
         inserted[table.name] = rows
         notify(LoadProgress(EVERY_BATCH, table.name, "staged", rows))

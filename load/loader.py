@@ -55,7 +55,12 @@ from load.batch import (
 )
 from load.checksum import Checksums, batch_checksums, digest_in_engine
 from load.constraints import validate_foreign_keys
-from load.engine import attachable, create_target_engine, foreign_keys_checked_after
+from load.engine import (
+    attachable,
+    create_target_engine,
+    foreign_keys_checked_after,
+    sorting_in_threads,
+)
 from load.migrate import current, head
 from load.reconcile import PARALLEL_ROWS, ReconciliationReport, reconcile, staged_matches
 from load.tables import (
@@ -308,7 +313,7 @@ def _index_batches(staging: Engine, xf_tables: dict[Table, Table]) -> None:
     """
     plain = MetaData()
     try:
-        with staging.begin() as conn:
+        with staging.begin() as conn, sorting_in_threads(conn):
             for table in xf_tables:
                 xf = xf_table(table, plain)
                 index = batch_index(table, xf)

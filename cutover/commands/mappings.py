@@ -20,7 +20,6 @@ from rich.table import Table
 from cutover.commands.common import WorkspaceOption, command_group, settings_for
 from cutover.disposable import disposable
 from cutover.errors import ConfigError
-from cutover.processes import sorts_in_threads
 from cutover.runs import start_run
 from cutover.settings import Settings
 from transform import (
@@ -75,7 +74,7 @@ def target_metadata(spec: str) -> sa.MetaData:
 
 
 def _staging(settings: Settings) -> sa.Engine:
-    return sorts_in_threads(disposable(sa.create_engine(settings.staging.url.get_secret_value())))
+    return disposable(sa.create_engine(settings.staging.url.get_secret_value()))
 
 
 def _settings(workspace: Path, mappings_dir: Path | None) -> Settings:

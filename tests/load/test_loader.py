@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from conftest import Dataset, build_dataset, snapshot, write_staging
 
 from cutover.errors import LoadError
+from cutover.processes import sort_threads
 from load import migrate
 from load.loader import LoadProgress, load_run
 from load.tables import target_table
@@ -59,6 +60,41 @@ def test_load_fills_every_staged_row_and_reconciles(
     assert persons["000100000"]["birth_date"].isoformat() == "1970-01-01"
     assert persons["000100000"]["_batch"] == "ECI"
     assert len(_rows(target_url, "credit_transaction")) == 18
+
+
+def test_a_first_sqlite_load_builds_its_indexes_with_helper_threads_and_checks_without(
+    staging_url: str, tmp_path: Path, dataset: Dataset
+) -> None:
+    """The staging's batch indexes and the first load's indexes may sort with helper threads;
+    the foreign-key checks and the reconciliation, two threads already, may not."""
+    target_url = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(target_url)
+    write_staging(staging_url, dataset)
+    staging = sa.create_engine(staging_url)
+    with staging.begin() as conn:  # as the transform leaves it: the load indexes it
+        conn.exec_driver_sql("DROP INDEX ix_xf_credit_transaction__batch")
+    staging.dispose()
+    seen: list[tuple[str, int]] = []
+
+    def threads(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        driver = conn.connection.driver_connection
+        seen.append((" ".join(statement.split()), driver.execute("PRAGMA threads").fetchone()[0]))
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", threads)
+    try:
+        result = load_run(staging_url, target_url)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", threads)
+    assert result.together_seconds is not None
+
+    def helpers(start: str) -> set[int]:
+        return {n for statement, n in seen if statement.startswith(start) or start in statement}
+
+    assert helpers("CREATE INDEX ix_xf_credit_transaction__batch") == {sort_threads()}
+    assert helpers("CREATE INDEX ix_credit_transaction_person_id") == {sort_threads()}
+    assert helpers("PRAGMA foreign_key_check(credit_transaction)") == {0}
+    # The reconciliation's count of the legacy keys each target table traces to.
+    assert helpers("count(DISTINCT credit_transaction._source_key)") == {0}
 
 
 def test_rerun_of_the_same_output_changes_nothing(

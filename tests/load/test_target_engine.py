@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from load.engine import create_target_engine, foreign_keys_checked_after
+from cutover import processes
+from load.engine import create_target_engine, foreign_keys_checked_after, sorting_in_threads
 
 
 def test_a_connection_whose_commit_failed_goes_back_to_the_pool_without_its_transaction(
@@ -62,3 +63,22 @@ def test_foreign_key_checks_set_aside_come_back_even_after_an_interrupted_transa
         assert conn.connection.driver_connection is driver  # the same pooled connection
         assert enforced(conn) == 1
     engine.dispose()
+
+
+def test_sorting_in_threads_holds_for_what_runs_inside_and_ends_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(processes, "usable_cores", lambda: 3)
+    engine = create_target_engine(f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA threads").scalar() == 0  # SQLite's default
+            with sorting_in_threads(conn):
+                assert conn.exec_driver_sql("PRAGMA threads").scalar() == 3
+            # The pool hands the connection on: it must not keep the helpers.
+            assert conn.exec_driver_sql("PRAGMA threads").scalar() == 0
+            with pytest.raises(RuntimeError), sorting_in_threads(conn):
+                raise RuntimeError("a failed load")
+            assert conn.exec_driver_sql("PRAGMA threads").scalar() == 0
+    finally:
+        engine.dispose()
