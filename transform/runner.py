@@ -16,9 +16,6 @@ Per target table, inside one transaction:
    null``) to ``xf__repair`` and each precedence disagreement to ``xf__disagreement``;
 4. the accounting is computed from what was written (:mod:`transform.accounting`) and must hold.
 
-Each table runs after the tables its orphan checks read; on PostgreSQL two tables run at once,
-each in its own transaction (:mod:`transform.schedule`).
-
 Each run replaces the previous run's output for its tables: fixing a mapping and rerunning takes
 rows out of quarantine.
 """
@@ -51,7 +48,6 @@ from transform.filling import recreate_filled
 from transform.hashing import HASH_EXCLUDED, sql_row_hash
 from transform.plan import PostCheck, TablePlan
 from transform.project import MappingProject
-from transform.schedule import lanes_for, run_plans, staged_sizes
 from transform.worktables import flag_columns, flagged_table, passed, result_table, work_table
 
 __all__ = [
@@ -113,50 +109,38 @@ def run_transform(
             merges[dup.dup.name] = run_duplicates(conn, dup, outputs, project, run_id)
         log.info("duplicates merged", duplicates=dup.dup.name, merged=merges[dup.dup.name])
     result = TransformResult(run_id, merges=merges)
-    lanes = lanes_for(staging)
-    sizes = staged_sizes(staging, compiled.plans) if lanes > 1 else None
-    result.tables.extend(
-        run_plans(
-            compiled.plans,
-            lambda plan: _run_table(staging, compiled, plan, run_id, chunk_rows),
-            lanes=lanes,
-            sizes=sizes,
-            done=on_table,
+    for plan in compiled.plans:
+        started = time.perf_counter()
+        with staging.begin() as conn:
+            python_seconds, positions, counts = _fill(conn, compiled, plan, run_id, chunk_rows)
+            disagreements = _disagreements(conn, compiled, plan, run_id)
+            account = account_table(
+                conn, compiled, plan, run_id, positions=positions, counts=counts
+            )
+            _index_probes(conn, compiled, plan)
+            work_table(plan).drop(conn)
+            result_table(plan).drop(conn, checkfirst=True)
+            flagged_table(plan).drop(conn, checkfirst=True)
+        table_result = TableResult(
+            plan.name, account, disagreements, time.perf_counter() - started, python_seconds
         )
-    )
+        result.tables.append(table_result)
+        log.info(
+            "table transformed",
+            table=plan.name,
+            source_table=plan.source_table,
+            source_rows=account.source_rows,
+            loaded=account.loaded,
+            merged=account.merged,
+            quarantined=account.quarantined,
+            filtered=account.filtered,
+            disagreements=disagreements,
+            seconds=round(table_result.seconds, 3),
+            python_seconds=round(python_seconds, 3),
+        )
+        if on_table is not None:
+            on_table(table_result)
     return result
-
-
-def _run_table(
-    staging: sa.Engine, compiled: CompiledProject, plan: TablePlan, run_id: str, chunk_rows: int
-) -> TableResult:
-    """Transform one table, in a transaction of its own."""
-    started = time.perf_counter()
-    with staging.begin() as conn:
-        python_seconds, positions, counts = _fill(conn, compiled, plan, run_id, chunk_rows)
-        disagreements = _disagreements(conn, compiled, plan, run_id)
-        account = account_table(conn, compiled, plan, run_id, positions=positions, counts=counts)
-        _index_probes(conn, compiled, plan)
-        work_table(plan).drop(conn)
-        result_table(plan).drop(conn, checkfirst=True)
-        flagged_table(plan).drop(conn, checkfirst=True)
-    table_result = TableResult(
-        plan.name, account, disagreements, time.perf_counter() - started, python_seconds
-    )
-    get_logger("transform").info(
-        "table transformed",
-        table=plan.name,
-        source_table=plan.source_table,
-        source_rows=account.source_rows,
-        loaded=account.loaded,
-        merged=account.merged,
-        quarantined=account.quarantined,
-        filtered=account.filtered,
-        disagreements=disagreements,
-        seconds=round(table_result.seconds, 3),
-        python_seconds=round(python_seconds, 3),
-    )
-    return table_result
 
 
 def _fill(
