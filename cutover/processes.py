@@ -1,6 +1,5 @@
 """What worker processes (validation's, the reconciliation's, a split SQLite fill's) need:
-engines opened again from URLs, how many of them to start, errors sent home; and how many
-threads a SQLite statement may sort with (:func:`sort_threads`).
+engines opened again from URLs, how many of them to start, errors sent home.
 
 A worker is a fresh process, forked from a server process that imported the workers' modules
 once (``forkserver``): it shares none of this process's open database connections, as a child
@@ -31,7 +30,6 @@ __all__ = [
     "WORKER_MODULES",
     "portable_error",
     "shareable",
-    "sort_threads",
     "start_worker_server",
     "url_of",
     "usable_cores",
@@ -51,17 +49,6 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-def sort_threads() -> int:
-    """The helper threads a SQLite statement may start (``PRAGMA threads``): one per usable
-    core, at most SQLite's own limit of 8.
-
-    SQLite starts them only to sort what does not fit its page cache, merging the sorted runs
-    in parallel (an index on a large table, a ``count(DISTINCT ...)``); by default it starts
-    none. Where the load uses them: :func:`load.engine.sorting_in_threads`.
-    """
-    return min(usable_cores(), 8)
 
 
 def worker_context() -> ForkServerContext | SpawnContext:

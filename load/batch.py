@@ -191,10 +191,10 @@ def apply_every_batch(
     target that holds none of them, each table by one bulk insert (:func:`_bulk_insert`).
 
     Indexes other than unique ones are dropped before the insert and built after it, from the
-    rows (the transaction covers the drop; on SQLite sorting with helper threads), and on
-    PostgreSQL the table is analyzed. Returns the
-    rows inserted per table, or ``None`` when the database refused a row: the caller then rolls
-    the transaction back and loads batch by batch, which names the batch, table and cause.
+    rows (the transaction covers the drop; SQLite sorts them with helper threads), and on
+    PostgreSQL the table is analyzed. Returns the rows inserted per table, or ``None`` when the
+    database refused a row: the caller then rolls the transaction back and loads batch by
+    batch, which names the batch, table and cause.
     """
     inserted: dict[str, int] = {}
     for table, xf in xf_tables.items():

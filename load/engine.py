@@ -4,7 +4,8 @@ SQLite gets what the other engines have by default: foreign keys enforced, trans
 include DDL (the driver's own implicit transaction handling is replaced by an explicit ``BEGIN``),
 so a failed batch rolls back completely, and a connection that goes back to the pool holds no
 transaction, even one whose COMMIT failed, and enforces foreign keys again. A first load may set
-the per-row foreign key checks aside for its transaction (:func:`foreign_keys_checked_after`).
+the per-row foreign key checks aside for its transaction (:func:`foreign_keys_checked_after`),
+and the load's index builds may sort with helper threads (:func:`sorting_in_threads`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-from cutover.processes import sort_threads
+from cutover.processes import usable_cores
 
 __all__ = [
     "attachable",
     "create_target_engine",
     "foreign_keys_checked_after",
     "is_sqlite",
+    "sort_threads",
     "sorting_in_threads",
 ]
 
@@ -95,11 +97,18 @@ def foreign_keys_checked_after(conn: Connection) -> Iterator[None]:
         driver.execute("PRAGMA foreign_keys = ON")
 
 
+def sort_threads() -> int:
+    """The helper threads a SQLite statement may start (``PRAGMA threads``): one per usable
+    core, at most SQLite's own limit of 8. SQLite starts them only to sort what does not fit
+    its page cache, merging the sorted runs in parallel; by default it starts none."""
+    return min(usable_cores(), 8)
+
+
 @contextmanager
 def sorting_in_threads(conn: Connection) -> Iterator[None]:
-    """On SQLite, the statements ``conn`` runs inside may sort with helper threads
-    (:func:`cutover.processes.sort_threads`); none again after. On other engines, nothing
-    changes.
+    """On SQLite, the statements ``conn`` runs inside may sort with :func:`sort_threads`
+    helper threads; after, the connection has what it had before (the pool hands it on). On
+    other engines, nothing changes.
 
     For what the load builds: the staging's batch indexes and a first load's indexes. At
     100,000 offenders (the bench workspace loaded into a new scratch file on disk, each way in
@@ -114,8 +123,9 @@ def sorting_in_threads(conn: Connection) -> Iterator[None]:
     if not isinstance(driver, sqlite3.Connection):
         yield
         return
+    before = int(driver.execute("PRAGMA threads").fetchone()[0])
     driver.execute(f"PRAGMA threads = {sort_threads()}")
     try:
         yield
     finally:
-        driver.execute("PRAGMA threads = 0")
+        driver.execute(f"PRAGMA threads = {before}")

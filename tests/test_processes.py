@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
-from cutover import processes
 from cutover.processes import WORKER_MODULES, start_worker_server, worker_context, worker_pool
 
 
@@ -27,12 +24,3 @@ def test_a_worker_starts_with_the_workers_modules_imported_and_is_not_our_child(
         # Forked from the server, which is this process's child: not from this process.
         assert parent != os.getpid()
         assert loaded == dict.fromkeys(wanted, True)
-
-
-def test_sqlite_may_sort_with_one_helper_thread_per_core_up_to_its_limit(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(processes, "usable_cores", lambda: 2)
-    assert processes.sort_threads() == 2
-    monkeypatch.setattr(processes, "usable_cores", lambda: 12)
-    assert processes.sort_threads() == 8

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from conftest import Dataset, build_dataset, snapshot, write_staging
 
 from cutover.errors import LoadError
-from cutover.processes import sort_threads
 from load import migrate
+from load.engine import sort_threads
 from load.loader import LoadProgress, load_run
 from load.tables import target_table
 
@@ -87,8 +87,9 @@ def test_a_first_sqlite_load_builds_its_indexes_with_helper_threads_and_checks_w
         sa.event.remove(sa.Engine, "before_cursor_execute", threads)
     assert result.together_seconds is not None
 
-    def helpers(start: str) -> set[int]:
-        return {n for statement, n in seen if statement.startswith(start) or start in statement}
+    def helpers(text: str) -> set[int]:
+        """The helper threads of each statement holding ``text``."""
+        return {n for statement, n in seen if text in statement}
 
     assert helpers("CREATE INDEX ix_xf_credit_transaction__batch") == {sort_threads()}
     assert helpers("CREATE INDEX ix_credit_transaction_person_id") == {sort_threads()}

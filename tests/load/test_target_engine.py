@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from cutover import processes
-from load.engine import create_target_engine, foreign_keys_checked_after, sorting_in_threads
+from load import engine as target_engine
+from load.engine import (
+    create_target_engine,
+    foreign_keys_checked_after,
+    sort_threads,
+    sorting_in_threads,
+)
 
 
 def test_a_connection_whose_commit_failed_goes_back_to_the_pool_without_its_transaction(
@@ -68,7 +73,7 @@ def test_foreign_key_checks_set_aside_come_back_even_after_an_interrupted_transa
 def test_sorting_in_threads_holds_for_what_runs_inside_and_ends_with_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(processes, "usable_cores", lambda: 3)
+    monkeypatch.setattr(target_engine, "usable_cores", lambda: 3)
     engine = create_target_engine(f"sqlite:///{tmp_path / 'target.db'}")
     try:
         with engine.connect() as conn:
@@ -77,8 +82,18 @@ def test_sorting_in_threads_holds_for_what_runs_inside_and_ends_with_it(
                 assert conn.exec_driver_sql("PRAGMA threads").scalar() == 3
             # The pool hands the connection on: it must not keep the helpers.
             assert conn.exec_driver_sql("PRAGMA threads").scalar() == 0
+            conn.exec_driver_sql("PRAGMA threads = 1")  # whatever it had, it gets back
             with pytest.raises(RuntimeError), sorting_in_threads(conn):
                 raise RuntimeError("a failed load")
-            assert conn.exec_driver_sql("PRAGMA threads").scalar() == 0
+            assert conn.exec_driver_sql("PRAGMA threads").scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_sqlite_may_sort_with_one_helper_thread_per_core_up_to_its_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(target_engine, "usable_cores", lambda: 2)
+    assert sort_threads() == 2
+    monkeypatch.setattr(target_engine, "usable_cores", lambda: 12)
+    assert sort_threads() == 8
