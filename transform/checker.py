@@ -11,12 +11,14 @@ names the target tables no mapping fills at all (nothing would ever be loaded in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from transform import sqlfuncs as sf
+from transform.compiler import CrosswalkUse
 from transform.crosswalks import materialize_crosswalks
 from transform.duplicates import DuplicatePlan, plan_duplicates
 from transform.plan import TablePlan, build_plans
@@ -24,6 +26,7 @@ from transform.problems import Problems
 from transform.project import MappingProject
 from transform.references import materialize_references
 from transform.schema import OutputTables, StagedSchema, xf_table
+from transform.splitting import select_in_parts
 
 __all__ = ["CheckReport", "CompiledProject", "CoverageGap", "check_project", "compile_project"]
 
@@ -95,13 +98,13 @@ def compile_project(
 def check_project(project: MappingProject, staging: sa.Engine, target: sa.MetaData) -> CheckReport:
     """Compile every mapping, then measure crosswalk coverage on the staged data."""
     compiled = compile_project(project, staging, target)
-    gaps: list[CoverageGap] = []
     outputs = compiled.outputs
     outputs.meta.create_all(staging, tables=[outputs.crosswalk, outputs.merge])
     with staging.begin() as conn:
         _load_crosswalks(conn, compiled)
-        for plan in compiled.plans:
-            gaps += _coverage(conn, plan)
+    # Committed first: on SQLite, worker processes may count the large tables' codes.
+    with staging.connect() as conn:
+        gaps = _coverage(conn, compiled.plans)
     # A crosswalk looked up by several columns of a table reports each code once.
     unique = {(g.table, g.crosswalk, g.institution, g.code): g for g in reversed(gaps)}
     return CheckReport(
@@ -115,28 +118,47 @@ def _load_crosswalks(conn: sa.Connection, compiled: CompiledProject) -> None:
     materialize_crosswalks(conn, compiled.project, compiled.outputs)
 
 
-def _coverage(conn: sa.Connection, plan: TablePlan) -> list[CoverageGap]:
+def _coverage(conn: sa.Connection, plans: Sequence[TablePlan]) -> list[CoverageGap]:
+    """Per plan and crosswalk use, the staged codes it leaves unmapped, with their rows.
+
+    One grouped count per use. On SQLite, a count over a large table is split by the driving
+    table's positions across worker processes (:func:`transform.splitting.select_in_parts`)
+    and the parts' counts are summed per code. At 100,000 offenders (13.9 million postings) the
+    ledger's count took 13.6 s in this process; split in two, ``mappings check`` took 10.8 and
+    13.6 s against 17.0 and 18.7 s (two runs each way, in turn)."""
+    uses: list[tuple[TablePlan, CrosswalkUse]] = []
+    queries: list[tuple[sa.Select[Any], sa.ColumnElement[int] | None]] = []
+    for plan in plans:
+        for use in plan.crosswalks:
+            uses.append((plan, use))
+            queries.append(_coverage_query(plan, use))
+    found = select_in_parts(conn, queries)
+    if found is None:
+        found = [[tuple(row) for row in conn.execute(query)] for query, _ in queries]
     out: list[CoverageGap] = []
-    for use in plan.crosswalks:
-        cond = use.failed if plan.where is None else sa.and_(sf.is_true(plan.where), use.failed)
-        inst: Any = use.institution if use.institution is not None else sa.null()
-        # PostgreSQL refuses a constant (NULL) in GROUP BY / ORDER BY: group by what varies.
-        keys = [use.code] if use.institution is None else [use.institution, use.code]
-        # Source rows, also where an unpivot gives one several target rows.
-        rows = (
-            sa.func.count(sa.distinct(plan.source_row))
-            if plan.variants > 1 and plan.source_row is not None
-            else sa.func.count()
-        )
-        query = (
-            sa.select(inst, use.code, rows)
-            .select_from(plan.from_)
-            .where(cond)
-            .group_by(*keys)
-            .order_by(*keys)
-        )
+    for (plan, use), rows in zip(uses, found, strict=True):
+        counts: dict[tuple[Any, Any], int] = {}
+        for institution, code, n in rows:
+            counts[institution, code] = counts.get((institution, code), 0) + int(n)
         out += [
-            CoverageGap(plan.name, use.column, use.crosswalk, row[0], str(row[1]), int(row[2]))
-            for row in conn.execute(query)
+            CoverageGap(plan.name, use.column, use.crosswalk, institution, str(code), n)
+            for (institution, code), n in counts.items()
         ]
     return out
+
+
+def _coverage_query(
+    plan: TablePlan, use: CrosswalkUse
+) -> tuple[sa.Select[Any], sa.ColumnElement[int] | None]:
+    """The grouped count of ``use``'s unmapped codes, and the position column it may be split
+    on: the driving table's, where each row counts once (a count of distinct source rows, for
+    an unpivot, is never split)."""
+    cond = use.failed if plan.where is None else sa.and_(sf.is_true(plan.where), use.failed)
+    inst: Any = use.institution if use.institution is not None else sa.null()
+    # PostgreSQL refuses a constant (NULL) in GROUP BY: group by what varies.
+    keys = [use.code] if use.institution is None else [use.institution, use.code]
+    # Source rows, also where an unpivot gives one several target rows.
+    source_row = plan.source_row if plan.variants > 1 else None
+    rows = sa.func.count() if source_row is None else sa.func.count(sa.distinct(source_row))
+    query = sa.select(inst, use.code, rows).select_from(plan.from_).where(cond).group_by(*keys)
+    return query, plan.driving.c["_src_pos"] if source_row is None else None

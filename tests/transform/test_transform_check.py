@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from transform_helpers import EXAMPLE, TARGET, copy_example, example_target, stage_example
+from transform_helpers import EXAMPLE, TARGET, copy_example, example_target, stage, stage_example
 
 from cutover.errors import MappingError
-from transform import check_project, compile_project, load_project
+from transform import check_project, checker, compile_project, load_project, splitting
 
 
 def _write(folder: Path, name: str, text: str) -> None:
@@ -221,3 +222,41 @@ def test_where_must_not_use_a_parser_that_can_fail(staged: sa.Engine, tmp_path: 
 def test_an_empty_staging_database_is_reported(sqlite_staging: sa.Engine) -> None:
     with pytest.raises(MappingError, match="run the extract first"):
         compile_project(load_project(EXAMPLE), sqlite_staging, TARGET)
+
+
+def test_a_coverage_count_split_across_workers_adds_up_to_the_whole_count(
+    staged: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, worker processes count the unmapped codes of a large table in ranges of
+    positions; a code seen in every range is reported once, with the rows of all of them."""
+    jobs = [
+        (f"J{n}", "P00005", "S2", "UNK9" if n % 4 == 0 else "PNT1", "20200301", "", "010")
+        for n in range(12)
+    ]
+    stage(
+        staged,
+        "old",
+        "JOB",
+        {"JOB_ID": 4, "PER_ID": 6, "SITE_CD": 4, "TASK_CD": 6, "BGN_DT": 8, "END_DT": 8, "HRS": 3},
+        jobs,
+        key=["JOB_ID"],
+    )
+    whole = check_project(load_project(EXAMPLE), staged, TARGET)
+    monkeypatch.setattr(splitting, "SPLIT_ROWS", 1)
+    monkeypatch.setattr(splitting, "worker_count", lambda _limit: 2)
+    split_runs: list[bool] = []
+
+    def recorded(conn: sa.Connection, queries: Any) -> Any:
+        found = splitting.select_in_parts(conn, queries)
+        split_runs.append(found is not None)
+        return found
+
+    monkeypatch.setattr(checker, "select_in_parts", recorded)
+    split = check_project(load_project(EXAMPLE), staged, TARGET)
+    assert split_runs == [True]
+    assert split.coverage == whole.coverage
+    # S2's crosswalk maps neither code: 9 rows and 3, across both ranges of positions.
+    assert [(g.table, g.institution, g.code, g.rows) for g in split.coverage] == [
+        ("job", "S2", "PNT1", 9),
+        ("job", "S2", "UNK9", 3),
+    ]
