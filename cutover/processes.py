@@ -15,12 +15,14 @@ no fork server, workers are spawned.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
 from multiprocessing.context import ForkServerContext, SpawnContext
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -28,6 +30,7 @@ from cutover.errors import CutoverError
 
 __all__ = [
     "WORKER_MODULES",
+    "part_files",
     "portable_error",
     "shareable",
     "start_worker_server",
@@ -40,7 +43,14 @@ __all__ = [
 
 #: What workers run, imported once by the server they are forked from; ``__main__`` is the
 #: entry point (the command line), which a worker would otherwise import again first.
-WORKER_MODULES = ("__main__", "transform.splitting", "validation.run", "load.reconcile")
+WORKER_MODULES = (
+    "__main__",
+    "transform.splitting",
+    "validation.run",
+    "load.reconcile",
+)
+#: Numbers the part files of this process's jobs apart.
+_jobs = itertools.count()
 
 
 def usable_cores() -> int:
@@ -101,3 +111,26 @@ def portable_error(exc: BaseException) -> BaseException:
     except Exception:  # noqa: BLE001 - any failure to travel means the substitute
         return CutoverError(f"{type(exc).__name__}: {exc}")
     return exc
+
+
+def part_files(database: Path, kind: str, count: int) -> list[Path]:
+    """``count`` new paths beside the SQLite file ``database``, for the parts worker processes
+    write of one job of ``kind`` (``.staging.db.fill-<pid>-<job>-<k>``). The parts a process
+    that is gone left there (killed mid-job) are deleted first: their names carry its pid."""
+    prefix = f".{database.name}.{kind}-"
+    for stale in database.parent.glob(f"{prefix}*"):
+        pid = stale.name.removeprefix(prefix).split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    job = next(_jobs)
+    return [database.parent / f"{prefix}{os.getpid()}-{job}-{k}" for k in range(count)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -36,7 +36,6 @@ table four times for the flags and the counts: the ledger's transform took 13.9-
 from __future__ import annotations
 
 import itertools
-import os
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -54,7 +53,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from cutover.logs import get_logger
-from cutover.processes import shareable, worker_count, worker_pool
+from cutover.processes import part_files, shareable, worker_count, worker_pool
 from transform.sqlfuncs import register_sqlite_functions
 
 __all__ = ["MAX_PARTS", "SPLIT_ROWS", "Parts", "fill_in_parts", "select_in_parts"]
@@ -124,9 +123,8 @@ def fill_in_parts(
     except CompileError:
         return None
     path = Path(conn.engine.url.database or "").resolve()
-    _remove_stale_parts(path)
     number = next(_numbers)
-    files = [path.parent / f".{path.name}.fill-{os.getpid()}-{number}-{k}" for k in range(parts)]
+    files = part_files(path, "fill", parts)
     columns = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
     started = time.perf_counter()
     try:
@@ -351,24 +349,6 @@ def _reading(table: sa.Table, part: sa.Table, read: _E) -> _E:
 
     no_options: dict[str, Any] = {}
     return cast(_E, replacement_traverse(read, no_options, swap))
-
-
-def _remove_stale_parts(database: Path) -> None:
-    """Delete the parts a process that is gone left next to ``database`` (killed mid-fill)."""
-    for part in database.parent.glob(f".{database.name}.fill-*"):
-        pid = part.name.removeprefix(f".{database.name}.fill-").split("-")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            part.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fill_part(
