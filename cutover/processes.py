@@ -45,6 +45,7 @@ __all__ = [
 #: entry point (the command line), which a worker would otherwise import again first.
 WORKER_MODULES = (
     "__main__",
+    "extract.engine",
     "transform.splitting",
     "validation.run",
     "load.reconcile",

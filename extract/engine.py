@@ -29,6 +29,19 @@ What is staged is what the generic path stages, row for row:
 - checksum: the sum of the chunk's row hashes, counted as the function computes them; when the
   count differs from the rows inserted, the stored hashes are read back and summed instead.
 
+A keyed table with :data:`SPLIT_ROWS` or more rows still to copy is shared out, one range of
+keys per core: the source's unique key index gives the key at each share of the rows exactly,
+so the position of every range's first row is known before it is read. This process copies the
+first range as above; each worker process stages its range, by the same statements, into a
+part file beside staging, shaped as the staged table and summing its hashes as it goes. Once
+this process has reached a part's first key, the part is copied in as stored (a table whose
+only index is the rowid takes SQLite's transfer path), with its checkpoint, in one transaction.
+A part that cannot follow (its worker failed, say on a BLOB) is dropped, and this process copies
+those rows itself and meets what the worker met. An interrupted copy resumes from the last
+checkpoint; unfinished parts are deleted. Measured at 100,000 offenders (the ledger's 13.9
+million rows, two cores, new and old in turn): 34.9 and 34.5 s split against 52.0 and 51.4 s;
+copying the part of 7 million rows in took 5.5-7.0 s, why two cores do not halve the time.
+
 The generic path is the reference: a table it would treat differently, or report a problem in,
 goes there. That is a key no unique index or primary key guarantees, a key column holding NULL,
 a key order that needs a sort, more than 100 columns, a staged table whose ``_src_pos`` is not
@@ -41,18 +54,25 @@ The chunk is rolled back and the table continues from its last checkpoint on the
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
+import time
 import urllib.parse
 from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection as Pipe
+from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cutover.digests import blake2b_128
+from cutover.logs import get_logger
+from cutover.processes import part_files, portable_error, shareable, worker_context, worker_count
 from extract.base import Source, TableInfo
 from extract.hashing import (
     EMPTY_CHECKSUM,
@@ -65,7 +85,7 @@ from extract.retry import is_transient_message, translate
 from extract.sql import SqlAlchemySource
 from extract.staging import CheckpointState, Staging
 
-__all__ = ["EngineCopy", "EngineUnsuitableError", "open_engine_copy"]
+__all__ = ["MAX_PARTS", "SPLIT_ROWS", "EngineCopy", "EngineUnsuitableError", "open_engine_copy"]
 
 #: The schema name the source file is attached under.
 _ALIAS = "cutover_source"
@@ -75,6 +95,13 @@ _SORTED = "cutover_sorted"
 _MAX_COLUMNS = 100
 #: Unsigned 64-bit words, to sum digests two halves at a time.
 _WORDS = array("Q")
+#: Rows still to copy of a keyed table from which worker processes stage its later ranges of
+#: keys (see :meth:`EngineCopy.chunks`).
+SPLIT_ROWS = 200_000
+#: The most processes one table's copy is shared out to, this one included.
+MAX_PARTS = 8
+#: The schema name a worker's part is attached under, to be copied in.
+_PART = "cutover_part"
 
 
 class EngineUnsuitableError(Exception):
@@ -213,10 +240,22 @@ class _Columns:
     @property
     def after(self) -> str:
         """``key > last``, as SQL with one parameter per key column."""
+        return self.compared(">")
+
+    def compared(self, operator: str) -> str:
+        """``key <operator> value``, as SQL with one parameter per key column."""
         marks = ", ".join("?" for _ in self.key)
         if len(self.key) == 1:
-            return f"{_quote(self.key[0])} > ?"
-        return f"({self.key_listed}) > ({marks})"
+            return f"{_quote(self.key[0])} {operator} ?"
+        return f"({self.key_listed}) {operator} ({marks})"
+
+    def staged(self, relation: str) -> str:
+        """The select of a staged row: the columns, the run id (a parameter), the position
+        (``{position}``, filled in), the key text and the row hash."""
+        return (
+            f"SELECT {self.listed}, ?, {{position}}, {self.key_text}, "
+            f"cutover_row_hash({self.serialized}) FROM {relation}"
+        )
 
 
 class EngineCopy:
@@ -231,8 +270,10 @@ class EngineCopy:
         tally: _Tally,
         *,
         source: str,
+        source_file: str,
     ) -> None:
         self._conn = conn
+        self._source_file = source_file
         self._staging = staging
         self._info = info
         self._cols = columns
@@ -304,18 +345,33 @@ class EngineCopy:
         except EngineUnsuitableError:
             self._conn.rollback()
             raise
-        while True:
-            try:
-                with self._conn.begin():
-                    if keyed:
-                        cp, added = self._keyed_chunk(table, cp, chunk_rows)
-                    else:
-                        cp, added = self._keyless_chunk(table, cp, chunk_rows)
-            except sa.exc.DBAPIError as exc:
-                raise self._refused(exc) from exc
-            if not added:
-                return
-            yield cp, added
+        ahead = self._start_parts(table, cp, chunk_rows) if keyed else []
+        try:
+            while True:
+                until = ahead[0].first if ahead else None
+                try:
+                    with self._conn.begin():
+                        if keyed:
+                            cp, added = self._keyed_chunk(table, cp, chunk_rows, until)
+                        else:
+                            cp, added = self._keyless_chunk(table, cp, chunk_rows)
+                except sa.exc.DBAPIError as exc:
+                    raise self._refused(exc) from exc
+                if not added and ahead:
+                    taken = self._take_part(table, cp, ahead.pop(0))
+                    if taken is None:
+                        # This process copies the rest itself, from where it is.
+                        for part in ahead:
+                            part.stop()
+                        ahead = []
+                        continue
+                    cp, added = taken
+                if not added:
+                    return
+                yield cp, added
+        finally:
+            for part in ahead:
+                part.stop()
 
     def _refused(self, exc: sa.exc.DBAPIError) -> Exception:
         """A busy or locked database is retried by the caller; anything else ends the copy."""
@@ -367,11 +423,16 @@ class EngineCopy:
         conn.commit()
 
     def _keyed_chunk(
-        self, table: sa.Table, cp: CheckpointState, chunk_rows: int
+        self,
+        table: sa.Table,
+        cp: CheckpointState,
+        chunk_rows: int,
+        until: tuple[Any, ...] | None = None,
     ) -> tuple[CheckpointState, int]:
+        """The next chunk of rows after the checkpoint, all of them before the key ``until``
+        when it is given (a worker process stages the rows from there on)."""
         conn, cols, rel = self._conn, self._cols, self._relation
-        select = f"SELECT {cols.listed}, ?, {{position}}, {cols.key_text}, "
-        select += f"cutover_row_hash({cols.serialized}) FROM {rel}"
+        select = cols.staged(rel)
         self._tally.reset()
         added = 0
         after = cp.last_key
@@ -393,10 +454,11 @@ class EngineCopy:
             raise EngineUnsuitableError("the checkpoint has no key to continue after")
         rest = 0
         if room > 0:
+            bound = f" AND {cols.compared('<')}" if until is not None else ""
             more = select.format(position="NULL")
-            more += f" WHERE {cols.after} ORDER BY {self._order} LIMIT ?"
+            more += f" WHERE {cols.after}{bound} ORDER BY {self._order} LIMIT ?"
             rest = conn.exec_driver_sql(
-                f"{self._insert_head(table)} {more}", (cp.run_id, *after, room)
+                f"{self._insert_head(table)} {more}", (cp.run_id, *after, *(until or ()), room)
             ).rowcount
             added += rest
         if not added:
@@ -442,18 +504,157 @@ class EngineCopy:
             return cp, 0
         return self._finish_chunk(table, cp, added, None), added
 
+    def _start_parts(self, table: sa.Table, cp: CheckpointState, chunk_rows: int) -> list[_Part]:
+        """Worker processes staging the later ranges of the rows still to copy, one range each,
+        into part files beside staging; this process copies the first range meanwhile. None
+        start when the rows left are fewer than :data:`SPLIT_ROWS`, there is one core, or
+        staging is not a file. Each range starts at the key found at its share of the rows
+        (the unique index makes it exact), so its first row's position is known before it is
+        read."""
+        conn, cols, rel = self._conn, self._cols, self._relation
+        parts = worker_count(MAX_PARTS)
+        database = conn.engine.url.database
+        if parts < 2 or not database or not shareable(conn.engine):
+            return []
+        where = f" WHERE {cols.after}" if cp.last_key is not None else ""
+        after = tuple(cp.last_key or ())
+        try:
+            remaining = int(
+                conn.exec_driver_sql(f"SELECT count(*) FROM {rel}{where}", after).scalar_one()
+            )
+            if remaining < SPLIT_ROWS:
+                conn.commit()
+                return []
+            firsts: list[tuple[tuple[Any, ...], int]] = []
+            for k in range(1, parts):
+                offset = remaining * k // parts
+                found = conn.exec_driver_sql(
+                    f"SELECT {cols.key_listed} FROM {rel}{where} ORDER BY {self._order} "
+                    "LIMIT 1 OFFSET ?",
+                    (*after, offset),
+                ).one()
+                firsts.append((tuple(found), cp.position + offset))
+            ddl = str(
+                conn.exec_driver_sql(
+                    "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?",
+                    (table.name,),
+                ).scalar_one()
+            )
+            conn.commit()
+        except sa.exc.DBAPIError:
+            conn.rollback()
+            return []
+        select, head = cols.staged(rel), self._insert_head(table)
+        files = part_files(Path(database).resolve(), "extract", len(firsts))
+        started: list[_Part] = []
+        try:
+            for k, ((first, position), path) in enumerate(zip(firsts, files, strict=True)):
+                until = firsts[k + 1][0] if k + 1 < len(firsts) else ()
+                bound = f" AND {cols.compared('<')}" if until else ""
+                job = _PartJob(
+                    source_file=self._source_file,
+                    path=str(path),
+                    ddl=ddl,
+                    run_id=cp.run_id,
+                    first=first,
+                    until=until,
+                    position=position,
+                    chunk_rows=chunk_rows,
+                    first_sql=f"{head} {select.format(position=str(position))} "
+                    f"WHERE {cols.compared('>=')} ORDER BY {self._order} LIMIT 1",
+                    more_sql=f"{head} {select.format(position='NULL')} "
+                    f"WHERE {cols.after}{bound} ORDER BY {self._order} LIMIT ?",
+                    last_sql=f"SELECT {cols.key_listed} FROM {rel} WHERE {cols.after}{bound} "
+                    f"ORDER BY {self._order} LIMIT 1 OFFSET ?",
+                    hashes_sql=f'SELECT "_row_hash" FROM main.{_quote(table.name)} '
+                    'WHERE "_src_pos" >= ?',
+                )
+                started.append(_Part.start(job))
+        except BaseException:
+            for part in started:
+                part.stop()
+            raise
+        get_logger("extract").info(
+            "engine_copy_split",
+            stg_table=cp.stg_table,
+            rows=remaining,
+            parts=len(started) + 1,
+        )
+        return started
+
+    def _take_part(
+        self, table: sa.Table, cp: CheckpointState, part: _Part
+    ) -> tuple[CheckpointState, int] | None:
+        """Copy a worker's part in after the rows this process staged, with its checkpoint,
+        in one transaction; None (the part dropped) when it cannot follow them: it starts at
+        another position, or its worker failed (this process then copies those rows itself,
+        and meets what the worker met)."""
+        try:
+            return self._copy_in(table, cp, part)
+        finally:
+            part.stop()
+
+    def _copy_in(
+        self, table: sa.Table, cp: CheckpointState, part: _Part
+    ) -> tuple[CheckpointState, int] | None:
+        log = get_logger("extract")
+        if cp.position != part.position:
+            log.info("engine_part_dropped", stg_table=cp.stg_table, reason="position")
+            return None
+        waited = time.perf_counter()
+        try:
+            rows, total, last = part.result()
+        except Exception as exc:  # noqa: BLE001 - whatever it was, this process does the rows
+            log.info("engine_part_dropped", stg_table=cp.stg_table, reason=type(exc).__name__)
+            return None
+        if not rows:
+            return None
+        conn, name = self._conn, _quote(table.name)
+        copied = time.perf_counter()
+        try:
+            conn.exec_driver_sql(f"ATTACH DATABASE ? AS {_PART}", (str(part.path),))
+            conn.commit()
+            try:
+                with conn.begin():
+                    # Same table, no index but the rowid: SQLite copies the records as stored.
+                    added = conn.exec_driver_sql(
+                        f"INSERT INTO main.{name} SELECT * FROM {_PART}.{name}"
+                    ).rowcount
+                    cp = self._finish_chunk(
+                        table, cp, added, last, total if added == rows else None
+                    )
+            finally:
+                conn.exec_driver_sql(f"DETACH DATABASE {_PART}")
+                conn.commit()
+        except sa.exc.DBAPIError as exc:
+            raise self._refused(exc) from exc
+        log.info(
+            "engine_part_taken",
+            stg_table=cp.stg_table,
+            rows=added,
+            wait_seconds=round(copied - waited, 3),
+            copy_seconds=round(time.perf_counter() - copied, 3),
+        )
+        return cp, added
+
     def _finish_chunk(
-        self, table: sa.Table, cp: CheckpointState, added: int, last: tuple[Any, ...] | None
+        self,
+        table: sa.Table,
+        cp: CheckpointState,
+        added: int,
+        last: tuple[Any, ...] | None,
+        total: int | None = None,
     ) -> CheckpointState:
-        """Check the positions, add the chunk's hashes to the checksum, move the checkpoint."""
+        """Check the positions, add the chunk's hashes to the checksum (``total``, when the
+        chunk's rows came summed), move the checkpoint."""
         conn = self._conn
         name = f"main.{_quote(table.name)}"
         top: Any = conn.exec_driver_sql(f'SELECT max("_src_pos") FROM {name}').scalar_one()
         if top != cp.position + added - 1:
             raise EngineUnsuitableError("the staged positions are not consecutive")
-        if self._tally.count == added:
+        if total is None and self._tally.count == added:
             total = self._tally.total()
-        else:
+        if total is None:
             hashes = conn.exec_driver_sql(
                 f'SELECT "_row_hash" FROM {name} WHERE "_src_pos" >= ?', (cp.position,)
             )
@@ -471,6 +672,116 @@ class EngineCopy:
             conn, new_cp, source=self._source, source_table=self._info.name
         )
         return new_cp
+
+
+@dataclass(frozen=True)
+class _PartJob:
+    """What a worker needs to stage one range of keys into a part file (see
+    :meth:`EngineCopy._start_parts`): the statements are this process's, made for it."""
+
+    source_file: str
+    path: str
+    ddl: str
+    run_id: str
+    first: tuple[Any, ...]
+    #: The first key of the next range; empty for the last range.
+    until: tuple[Any, ...]
+    position: int
+    chunk_rows: int
+    first_sql: str
+    more_sql: str
+    last_sql: str
+    hashes_sql: str
+
+
+@dataclass
+class _Part:
+    """A range of keys a worker process is staging into the file ``path``."""
+
+    first: tuple[Any, ...]
+    position: int
+    path: Path
+    process: BaseProcess
+    receiver: Pipe
+
+    @classmethod
+    def start(cls, job: _PartJob) -> _Part:
+        context = worker_context()
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_stage_part, args=(job, sender), daemon=True)
+        process.start()
+        sender.close()  # the worker's end: closed here, so that a worker gone reads as EOF
+        return cls(job.first, job.position, Path(job.path), process, receiver)
+
+    def result(self) -> tuple[int, int, tuple[Any, ...] | None]:
+        """Wait for the worker: its rows, the sum of their hashes and the last key; raises
+        what it raised."""
+        try:
+            done, value = self.receiver.recv()
+        except EOFError as exc:
+            raise EngineUnsuitableError("the worker staging a part ended without a word") from exc
+        if not done:
+            raise value
+        rows, total, last = value
+        return int(rows), int(total), last
+
+    def stop(self) -> None:
+        """End the worker if it still runs, and delete its part."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.receiver.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _stage_part(job: _PartJob, sender: Pipe) -> None:
+    """In a worker: stage the job's range and send home ``(True, result)`` or ``(False,
+    error)``."""
+    try:
+        found = _staged_part(job)
+    except BaseException as exc:  # noqa: BLE001 - sent home and raised there
+        sender.send((False, portable_error(exc)))
+    else:
+        sender.send((True, found))
+    finally:
+        sender.close()
+
+
+def _staged_part(job: _PartJob) -> tuple[int, int, tuple[Any, ...] | None]:
+    """The rows from the key ``job.first`` to before ``job.until`` (or the end) staged into a
+    new file shaped as staging's table, a chunk per statement as this process does it: the
+    rows, the sum of their hashes and the last key."""
+    Path(job.path).unlink(missing_ok=True)
+    conn = sqlite3.connect(job.path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(f"ATTACH DATABASE ? AS {_ALIAS}", (_uri(job.source_file),))
+        tally = _Tally()
+        _register(conn, tally)
+        conn.execute(job.ddl)
+
+        def summed(added: int, start: int) -> int:
+            if tally.count == added:
+                return tally.total()
+            return sum(int(str(h), 16) for (h,) in conn.execute(job.hashes_sql, (start,)))
+
+        added = conn.execute(job.first_sql, (job.run_id, *job.first)).rowcount
+        if not added:
+            return 0, 0, None
+        rows, total, last = added, summed(added, job.position), job.first
+        while True:
+            tally.reset()
+            added = conn.execute(
+                job.more_sql, (job.run_id, *last, *job.until, job.chunk_rows)
+            ).rowcount
+            if not added:
+                return rows, total, last
+            total += summed(added, job.position + rows)
+            last = tuple(conn.execute(job.last_sql, (*last, *job.until, added - 1)).fetchone())
+            rows += added
+    finally:
+        conn.close()
 
 
 def _unique_column_sets(conn: Connection, table: str, declared: Sequence[Any]) -> list[set[str]]:
@@ -565,4 +876,4 @@ def _attach(
     columns = _Columns(info.column_names, tuple(str(r[2] or "") for r in declared), info.key)
     tally = _Tally()
     _register(conn.connection.driver_connection, tally)
-    return EngineCopy(conn, staging, info, columns, tally, source=source.name)
+    return EngineCopy(conn, staging, info, columns, tally, source=source.name, source_file=path)

@@ -6,17 +6,19 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from extract_helpers import staged
+from structlog.testing import capture_logs
 
 from cutover.errors import ExtractError
 from cutover.settings import Settings
 from extract import Checkpoint, Row, Source, Staging, TableInfo, open_source, stage_table
+from extract import engine as engine_copy
 from extract.engine import open_engine_copy
 from extract.hashing import canonical
 from extract.snapshot import TableResult, fingerprint
@@ -350,3 +352,94 @@ def test_text_that_is_not_utf8_is_refused_by_the_engine_as_by_the_generic_path(
         except Exception as exc:  # noqa: BLE001 - the two paths must fail alike
             outcomes.append((type(exc).__name__, str(exc).split(":")[0]))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.fixture
+def split(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """Share every keyed copy out to ``parts`` processes, however few its rows."""
+
+    def share(parts: int) -> None:
+        monkeypatch.setattr(engine_copy, "SPLIT_ROWS", 1)
+        monkeypatch.setattr(engine_copy, "worker_count", lambda _limit: parts)
+
+    return share
+
+
+def _parts_left(settings: Settings) -> list[str]:
+    folder = Path(str(settings.staging.url.get_secret_value()).removeprefix("sqlite:///")).parent
+    return sorted(p.name for p in folder.iterdir() if ".extract-" in p.name)
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize("chunk_rows", [1, 3, 1000])
+@pytest.mark.parametrize("table", ["TXT", "NUMS", "PAIR"])
+def test_a_copy_shared_out_to_workers_stages_what_one_process_stages(
+    quirky_db: Path,
+    make_workspace: Any,
+    split: Callable[[int], None],
+    table: str,
+    chunk_rows: int,
+    parts: int,
+) -> None:
+    """Text keys, a rowid key and a composite key, in ranges staged by worker processes and
+    copied in after this process's own: the same rows, positions, hashes and checksum."""
+    reference = _settings(make_workspace, quirky_db)
+    expected = _run(reference, table, generic=True)
+    split(parts)
+    settings = _settings(make_workspace, quirky_db)
+    with capture_logs() as logs:
+        result = _run(settings, table, generic=False, chunk_rows=chunk_rows)
+    taken = [e for e in logs if e["event"] == "engine_part_taken"]
+    assert len(taken) == parts - 1
+    assert sum(e["rows"] for e in taken) > 0
+    assert result.method == "engine"
+    assert (result.rows, result.checksum) == (expected.rows, expected.checksum)
+    stg = f"stg_q_{table.lower()}"
+    assert staged(settings, stg) == staged(reference, stg)
+    assert _parts_left(settings) == []
+
+
+def test_a_part_whose_worker_fails_is_dropped_and_its_rows_go_the_generic_way(
+    tmp_path: Path, make_workspace: Any, split: Callable[[int], None]
+) -> None:
+    """A BLOB in the worker's range: the worker fails, this process copies that range itself,
+    meets the BLOB and hands the rest to the generic path, as without workers."""
+    rows = [(f"{c}  ", None) for c in "abcdefgh"] + [("i  ", b"\x00\xff"), ("j  ", None)]
+    db = _build(
+        tmp_path / "l" / "b.db",
+        {"BLB": ("CREATE TABLE BLB (ID CHAR(3) PRIMARY KEY, D BLOB)", rows)},
+    )
+    reference = _settings(make_workspace, db)
+    expected = _run(reference, "BLB", generic=True)
+    split(2)
+    settings = _settings(make_workspace, db)
+    with capture_logs() as logs:
+        result = _run(settings, "BLB", generic=False)
+    dropped = [e for e in logs if e["event"] == "engine_part_dropped"]
+    assert [e["reason"] for e in dropped] == ["OperationalError"]
+    assert result.method == "engine+python"
+    assert (result.rows, result.checksum) == (expected.rows, expected.checksum)
+    assert staged(settings, "stg_q_blb") == staged(reference, "stg_q_blb")
+    assert _parts_left(settings) == []
+
+
+@pytest.mark.parametrize("table", ["PAIR", "TXT"])
+def test_a_shared_out_copy_interrupted_resumes_and_ends_identical(
+    quirky_db: Path, make_workspace: Any, split: Callable[[int], None], table: str
+) -> None:
+    """Stopped after this process's second chunk, while a worker stages a later range: the
+    worker ends, its part is deleted; the copy resumes from the checkpoint, shared out again."""
+    reference = _settings(make_workspace, quirky_db)
+    expected = _run(reference, table, generic=True, run_id="ref")
+    split(2)
+    settings = _settings(make_workspace, quirky_db)
+    with pytest.raises(_HaltError):
+        _run(settings, table, generic=False, run_id="first", chunk_rows=1, stop_after=2)
+    stg = f"stg_q_{table.lower()}"
+    assert len(staged(settings, stg)) == 2
+    assert _parts_left(settings) == []
+    resumed = _run(settings, table, generic=False, run_id="second", chunk_rows=1)
+    assert (resumed.status, resumed.written) == ("resumed", expected.rows - 2)
+    assert (resumed.rows, resumed.checksum) == (expected.rows, expected.checksum)
+    assert staged(settings, stg, meta=False) == staged(reference, stg, meta=False)
+    assert _parts_left(settings) == []
