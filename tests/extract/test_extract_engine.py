@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
@@ -442,4 +443,29 @@ def test_a_shared_out_copy_interrupted_resumes_and_ends_identical(
     assert (resumed.status, resumed.written) == ("resumed", expected.rows - 2)
     assert (resumed.rows, resumed.checksum) == (expected.rows, expected.checksum)
     assert staged(settings, stg, meta=False) == staged(reference, stg, meta=False)
+    assert _parts_left(settings) == []
+
+
+def _killed_part(_job: Any, _sender: Any) -> None:
+    os._exit(1)  # a worker killed mid-range: it sends nothing home
+
+
+def test_a_part_whose_worker_is_killed_is_copied_by_this_process(
+    quirky_db: Path,
+    make_workspace: Any,
+    split: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reference = _settings(make_workspace, quirky_db)
+    expected = _run(reference, "PAIR", generic=True)
+    split(2)
+    monkeypatch.setattr(engine_copy, "_stage_part", _killed_part)
+    settings = _settings(make_workspace, quirky_db)
+    with capture_logs() as logs:
+        result = _run(settings, "PAIR", generic=False)
+    dropped = [e["reason"] for e in logs if e["event"] == "engine_part_dropped"]
+    assert dropped == ["EngineUnsuitableError"]
+    assert result.method == "engine"
+    assert (result.rows, result.checksum) == (expected.rows, expected.checksum)
+    assert staged(settings, "stg_q_pair") == staged(reference, "stg_q_pair")
     assert _parts_left(settings) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from structlog.testing import capture_logs
 from transform_helpers import EXAMPLE, TARGET, copy_example, example_target, stage, stage_example
 
 from cutover.errors import MappingError
@@ -260,3 +262,21 @@ def test_a_coverage_count_split_across_workers_adds_up_to_the_whole_count(
         ("job", "S2", "PNT1", 9),
         ("job", "S2", "UNK9", 3),
     ]
+
+
+def _dying_select(_database: str, _statement: str) -> list[tuple[Any, ...]]:
+    os._exit(1)  # a worker killed mid-count: the pool breaks
+
+
+def test_a_coverage_count_whose_worker_dies_is_counted_in_this_process(
+    staged: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = check_project(load_project(EXAMPLE), staged, TARGET)
+    monkeypatch.setattr(splitting, "SPLIT_ROWS", 1)
+    monkeypatch.setattr(splitting, "worker_count", lambda _limit: 2)
+    monkeypatch.setattr(splitting, "_select_part", _dying_select)
+    with capture_logs() as logs:
+        report = check_project(load_project(EXAMPLE), staged, TARGET)
+    assert "select_split_worker_lost" in [e["event"] for e in logs]
+    assert report.coverage == whole.coverage
+    assert {g.code for g in report.coverage} == {"UNK9", "PAINT"}
