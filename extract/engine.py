@@ -59,7 +59,7 @@ import sys
 import time
 import urllib.parse
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
@@ -383,6 +383,19 @@ class EngineCopy:
         names = [*self._cols.names, "_run_id", "_src_pos", "_src_key", "_row_hash"]
         return f"INSERT INTO main.{_quote(table.name)} ({', '.join(map(_quote, names))})"
 
+    def _chunk_sql(self, table: sa.Table) -> _ChunkSql:
+        cols = self._cols
+        return _ChunkSql(
+            insert=f"{self._insert_head(table)} {cols.staged(self._relation)}",
+            relation=self._relation,
+            key_listed=cols.key_listed,
+            order=self._order,
+            after=cols.after,
+            at_or_after=cols.compared(">="),
+            before=cols.compared("<"),
+            hashes=f'SELECT "_row_hash" FROM main.{_quote(table.name)} WHERE "_src_pos" >= ?',
+        )
+
     def _check_keyed(self, table: sa.Table) -> None:
         """Rule out what would make a keyset copy differ from the generic path's read."""
         conn, cols, rel = self._conn, self._cols, self._relation
@@ -431,34 +444,25 @@ class EngineCopy:
     ) -> tuple[CheckpointState, int]:
         """The next chunk of rows after the checkpoint, all of them before the key ``until``
         when it is given (a worker process stages the rows from there on)."""
-        conn, cols, rel = self._conn, self._cols, self._relation
-        select = cols.staged(rel)
+        conn, sql = self._conn, self._chunk_sql(table)
+        bounded = until is not None
         self._tally.reset()
         added = 0
         after = cp.last_key
         room = chunk_rows
         if cp.position == 0:
             # The first row gets position 0 explicitly; every later one the next rowid.
-            first = select.format(position="0") + f" ORDER BY {self._order} LIMIT 1"
-            added = conn.exec_driver_sql(
-                f"{self._insert_head(table)} {first}", (cp.run_id,)
-            ).rowcount
+            added = conn.exec_driver_sql(sql.first(0, at=False), (cp.run_id,)).rowcount
             if not added:
                 return cp, 0
-            found = conn.exec_driver_sql(
-                f"SELECT {cols.key_listed} FROM {rel} ORDER BY {self._order} LIMIT 1"
-            ).one()
-            after = tuple(found)
+            after = tuple(conn.exec_driver_sql(sql.key_at(after=False), (0,)).one())
             room -= 1
         if after is None:
             raise EngineUnsuitableError("the checkpoint has no key to continue after")
         rest = 0
         if room > 0:
-            bound = f" AND {cols.compared('<')}" if until is not None else ""
-            more = select.format(position="NULL")
-            more += f" WHERE {cols.after}{bound} ORDER BY {self._order} LIMIT ?"
             rest = conn.exec_driver_sql(
-                f"{self._insert_head(table)} {more}", (cp.run_id, *after, *(until or ()), room)
+                sql.more(bounded=bounded), (cp.run_id, *after, *(until or ()), room)
             ).rowcount
             added += rest
         if not added:
@@ -466,9 +470,7 @@ class EngineCopy:
         last = after
         if rest:
             found = conn.exec_driver_sql(
-                f"SELECT {cols.key_listed} FROM {rel} WHERE {cols.after} "
-                f"ORDER BY {self._order} LIMIT 1 OFFSET ?",
-                (*after, rest - 1),
+                sql.key_at(after=True, bounded=bounded), (*after, *(until or ()), rest - 1)
             ).one()
             last = tuple(found)
         return self._finish_chunk(table, cp, added, last), added
@@ -511,16 +513,19 @@ class EngineCopy:
         staging is not a file. Each range starts at the key found at its share of the rows
         (the unique index makes it exact), so its first row's position is known before it is
         read."""
-        conn, cols, rel = self._conn, self._cols, self._relation
+        conn, sql = self._conn, self._chunk_sql(table)
         parts = worker_count(MAX_PARTS)
         database = conn.engine.url.database
         if parts < 2 or not database or not shareable(conn.engine):
             return []
-        where = f" WHERE {cols.after}" if cp.last_key is not None else ""
+        resumed = cp.last_key is not None
         after = tuple(cp.last_key or ())
+        where = f" WHERE {sql.after}" if resumed else ""
         try:
             remaining = int(
-                conn.exec_driver_sql(f"SELECT count(*) FROM {rel}{where}", after).scalar_one()
+                conn.exec_driver_sql(
+                    f"SELECT count(*) FROM {sql.relation}{where}", after
+                ).scalar_one()
             )
             if remaining < SPLIT_ROWS:
                 conn.commit()
@@ -528,11 +533,7 @@ class EngineCopy:
             firsts: list[tuple[tuple[Any, ...], int]] = []
             for k in range(1, parts):
                 offset = remaining * k // parts
-                found = conn.exec_driver_sql(
-                    f"SELECT {cols.key_listed} FROM {rel}{where} ORDER BY {self._order} "
-                    "LIMIT 1 OFFSET ?",
-                    (*after, offset),
-                ).one()
+                found = conn.exec_driver_sql(sql.key_at(after=resumed), (*after, offset)).one()
                 firsts.append((tuple(found), cp.position + offset))
             ddl = str(
                 conn.exec_driver_sql(
@@ -544,30 +545,20 @@ class EngineCopy:
         except sa.exc.DBAPIError:
             conn.rollback()
             return []
-        select, head = cols.staged(rel), self._insert_head(table)
         files = part_files(Path(database).resolve(), "extract", len(firsts))
         started: list[_Part] = []
         try:
             for k, ((first, position), path) in enumerate(zip(firsts, files, strict=True)):
-                until = firsts[k + 1][0] if k + 1 < len(firsts) else ()
-                bound = f" AND {cols.compared('<')}" if until else ""
                 job = _PartJob(
                     source_file=self._source_file,
                     path=str(path),
                     ddl=ddl,
                     run_id=cp.run_id,
                     first=first,
-                    until=until,
+                    until=firsts[k + 1][0] if k + 1 < len(firsts) else (),
                     position=position,
                     chunk_rows=chunk_rows,
-                    first_sql=f"{head} {select.format(position=str(position))} "
-                    f"WHERE {cols.compared('>=')} ORDER BY {self._order} LIMIT 1",
-                    more_sql=f"{head} {select.format(position='NULL')} "
-                    f"WHERE {cols.after}{bound} ORDER BY {self._order} LIMIT ?",
-                    last_sql=f"SELECT {cols.key_listed} FROM {rel} WHERE {cols.after}{bound} "
-                    f"ORDER BY {self._order} LIMIT 1 OFFSET ?",
-                    hashes_sql=f'SELECT "_row_hash" FROM main.{_quote(table.name)} '
-                    'WHERE "_src_pos" >= ?',
+                    sql=sql,
                 )
                 started.append(_Part.start(job))
         except BaseException:
@@ -655,10 +646,9 @@ class EngineCopy:
         if total is None and self._tally.count == added:
             total = self._tally.total()
         if total is None:
-            hashes = conn.exec_driver_sql(
-                f'SELECT "_row_hash" FROM {name} WHERE "_src_pos" >= ?', (cp.position,)
+            total = _hashes_total(
+                conn.exec_driver_sql(self._chunk_sql(table).hashes, (cp.position,))
             )
-            total = sum(int(str(h), 16) for (h,) in hashes)
         new_cp = CheckpointState(
             cp.stg_table,
             cp.run_id,
@@ -675,6 +665,53 @@ class EngineCopy:
 
 
 @dataclass(frozen=True)
+class _ChunkSql:
+    """The statements that stage a keyed table a chunk at a time in key order, the same for
+    this process and its workers (:meth:`EngineCopy._chunk_sql`). An insert takes the run id,
+    then its keys; a key is one parameter per key column."""
+
+    #: ``INSERT ... SELECT`` of staged rows from the source, ``{position}`` to fill in.
+    insert: str
+    relation: str
+    key_listed: str
+    order: str
+    #: ``key > ?``, ``key >= ?`` and ``key < ?``.
+    after: str
+    at_or_after: str
+    before: str
+    #: The staged rows' hashes from a position on.
+    hashes: str
+
+    def first(self, position: int, *, at: bool) -> str:
+        """Stage the first row (at or after a key, with ``at``) at ``position``."""
+        where = f" WHERE {self.at_or_after}" if at else ""
+        return f"{self.insert.format(position=position)}{where} ORDER BY {self.order} LIMIT 1"
+
+    def more(self, *, bounded: bool) -> str:
+        """Stage up to a limit of rows after a key (and before another, ``bounded``), each at
+        the next rowid."""
+        where = self._range(after=True, bounded=bounded)
+        return f"{self.insert.format(position='NULL')} WHERE {where} ORDER BY {self.order} LIMIT ?"
+
+    def key_at(self, *, after: bool, bounded: bool = False) -> str:
+        """The key at an offset in key order (the last parameter), after a key and before
+        another when asked."""
+        where = self._range(after=after, bounded=bounded)
+        return (
+            f"SELECT {self.key_listed} FROM {self.relation}{' WHERE ' + where if where else ''} "
+            f"ORDER BY {self.order} LIMIT 1 OFFSET ?"
+        )
+
+    def _range(self, *, after: bool, bounded: bool) -> str:
+        return " AND ".join(c for c, on in ((self.after, after), (self.before, bounded)) if on)
+
+
+def _hashes_total(hashes: Iterable[Any]) -> int:
+    """The sum of staged row hashes read back, each a row of one hex digest."""
+    return sum(int(str(h), 16) for (h,) in hashes)
+
+
+@dataclass(frozen=True)
 class _PartJob:
     """What a worker needs to stage one range of keys into a part file (see
     :meth:`EngineCopy._start_parts`): the statements are this process's, made for it."""
@@ -688,15 +725,17 @@ class _PartJob:
     until: tuple[Any, ...]
     position: int
     chunk_rows: int
-    first_sql: str
-    more_sql: str
-    last_sql: str
-    hashes_sql: str
+    sql: _ChunkSql
 
 
 @dataclass
 class _Part:
-    """A range of keys a worker process is staging into the file ``path``."""
+    """A range of keys a worker process is staging into the file ``path``.
+
+    A process of its own (from :func:`cutover.processes.worker_context`) rather than a task of
+    :func:`~cutover.processes.worker_pool`: when this process stops copying (an error, a chunk
+    the generic path must take, an interrupt), a pool could only wait for a task already under
+    way; this worker is ended at once and its part deleted."""
 
     first: tuple[Any, ...]
     position: int
@@ -761,24 +800,25 @@ def _staged_part(job: _PartJob) -> tuple[int, int, tuple[Any, ...] | None]:
         _register(conn, tally)
         conn.execute(job.ddl)
 
+        sql, bounded = job.sql, bool(job.until)
+
         def summed(added: int, start: int) -> int:
             if tally.count == added:
                 return tally.total()
-            return sum(int(str(h), 16) for (h,) in conn.execute(job.hashes_sql, (start,)))
+            return _hashes_total(conn.execute(sql.hashes, (start,)))
 
-        added = conn.execute(job.first_sql, (job.run_id, *job.first)).rowcount
+        added = conn.execute(sql.first(job.position, at=True), (job.run_id, *job.first)).rowcount
         if not added:
             return 0, 0, None
         rows, total, last = added, summed(added, job.position), job.first
+        more, last_key = sql.more(bounded=bounded), sql.key_at(after=True, bounded=bounded)
         while True:
             tally.reset()
-            added = conn.execute(
-                job.more_sql, (job.run_id, *last, *job.until, job.chunk_rows)
-            ).rowcount
+            added = conn.execute(more, (job.run_id, *last, *job.until, job.chunk_rows)).rowcount
             if not added:
                 return rows, total, last
             total += summed(added, job.position + rows)
-            last = tuple(conn.execute(job.last_sql, (*last, *job.until, added - 1)).fetchone())
+            last = tuple(conn.execute(last_key, (*last, *job.until, added - 1)).fetchone())
             rows += added
     finally:
         conn.close()
