@@ -16,16 +16,23 @@ are both SQLite (``extract.engine``), otherwise by reading chunks into Python an
 (the generic path). Both stage the same rows, positions, keys, hashes and checksums, and both
 commit each chunk with its checkpoint; a table the engine cannot copy as the generic path would
 continues on the generic path from its last checkpoint.
+
+The generic path reads the next chunk and writes the last one in threads of their own while
+this one hashes (:mod:`cutover.overlap`); a chunk is written only after the one before it, so a
+checkpoint still covers exactly the rows staged. Measured at 10,000 offenders (the ledger's
+1.37 million rows, PostgreSQL legacy into PostgreSQL staging, old and new in turn three times):
+15.1, 15.6 and 14.6 s before, 10.4, 10.2 and 8.2 s with the overlap, a single key column's text
+made without a tuple per row and typed ``COPY`` (``extract.staging``); those two alone, both
+sides overlapped, 15.0, 13.8 and 13.5 s against 11.9, 11.1 and 11.5 s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import operator
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +40,7 @@ import sqlalchemy as sa
 
 from cutover.errors import ExtractError
 from cutover.logs import get_logger
+from cutover.overlap import read_ahead, write_behind
 from cutover.runs import Run
 from cutover.settings import Settings
 from extract.base import Checkpoint, Row, Source, TableInfo
@@ -76,7 +84,7 @@ def fingerprint(
     last_key: tuple[Any, ...] | None = None
     if limit == 0:
         return Fingerprint(0, EMPTY_CHECKSUM), None
-    with contextlib.closing(source.read(info, chunk_rows=chunk_rows)) as chunks:
+    with read_ahead(lambda: source.read(info, chunk_rows=chunk_rows), name="fingerprint") as chunks:
         for chunk in chunks:
             take: Sequence[Row] = chunk
             if limit is not None and rows + len(chunk) > limit:
@@ -249,23 +257,52 @@ def _python_chunks(
     written = 0
     run_id = cp.run_id
     get_key = _key_getter(info)
+    only = info.key_indexes[0] if len(info.key_indexes) == 1 else None
     after = Checkpoint(position, last_key) if position else None
-    with contextlib.closing(source.read(info, chunk_rows=chunk_rows, after=after)) as chunks:
+
+    def read() -> Iterable[Sequence[Row]]:
+        return source.read(info, chunk_rows=chunk_rows, after=after)
+
+    def written_up_to(done: CheckpointState) -> None:
+        if on_progress is not None:
+            on_progress(done.stg_table, done.position)
+
+    # The next chunk is read, and the last one written, while this thread hashes the current one.
+    with read_ahead(read, name="extract-read") as chunks, write_behind("extract-write") as behind:
         for chunk in chunks:
             staged: list[Row] = []
-            for row in chunk:
-                digest, hexed = row_hash(row)
-                checksum += digest
-                if get_key is None:
-                    src_key = str(position)
-                else:
-                    key = get_key(row)
-                    if key == last_key or None in key:
-                        raise _bad_key(info, key, position)
-                    src_key = "|".join(map(str, key))
-                    last_key = key
-                staged.append((*row, run_id, position, src_key, hexed))
-                position += 1
+            append = staged.append
+            if only is not None:
+                # One key column (most legacy tables): its value is the key text when it is
+                # text, as "|".join(map(str, key)) would make it, without a tuple per row.
+                last = last_key[0] if last_key is not None else None
+                for row in chunk:
+                    digest, hexed = row_hash(row)
+                    checksum += digest
+                    value = row[only]
+                    if value is None or value == last:
+                        raise _bad_key(info, (value,), position)
+                    last = value
+                    append(
+                        (*row, run_id, position, value if type(value) is str else str(value), hexed)
+                    )
+                    position += 1
+                if chunk:
+                    last_key = (last,)
+            else:
+                for row in chunk:
+                    digest, hexed = row_hash(row)
+                    checksum += digest
+                    if get_key is None:
+                        src_key = str(position)
+                    else:
+                        key = get_key(row)
+                        if key == last_key or None in key:
+                            raise _bad_key(info, key, position)
+                        src_key = "|".join(map(str, key))
+                        last_key = key
+                    append((*row, run_id, position, src_key, hexed))
+                    position += 1
             checksum = combine(checksum, 0)
             cp = CheckpointState(
                 cp.stg_table,
@@ -276,10 +313,16 @@ def _python_chunks(
                 cp.columns_sig,
                 cp.start_status,
             )
-            staging.write_chunk(table, staged, cp, source=source.name, source_table=info.name)
+            behind.submit(
+                staging.write_chunk,
+                table,
+                staged,
+                cp,
+                source=source.name,
+                source_table=info.name,
+                then=functools.partial(written_up_to, cp),
+            )
             written += len(staged)
-            if on_progress is not None:
-                on_progress(cp.stg_table, position)
     return cp, written
 
 

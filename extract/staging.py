@@ -77,6 +77,26 @@ def _stored_as_is(table: sa.Table) -> bool:
     )
 
 
+def _copy_types(table: sa.Table) -> list[str] | None:
+    """The PostgreSQL types to format a staged table's rows by in ``COPY``, when every source
+    column is text: psycopg then formats each value by its column's dumper, instead of looking
+    one up per value (at 10,000 offenders the ledger's 1.37 million rows took 0.4 s less to
+    write per 300,000 rows). ``None`` when a source column is of another type."""
+    types = []
+    for column in table.columns:
+        if column.name == "_src_pos":
+            types.append("int8")
+        elif isinstance(column.type, sa.Text | sa.String):
+            types.append("text")
+        else:
+            return None
+    return types
+
+
+class _TypedCopyRefusedError(Exception):
+    """A value of a text column was not text; the chunk is written again without types."""
+
+
 def staged_table_name(source: str, table: str) -> str:
     """``stg_<source>_<table>``, lower case."""
     slug = re.sub(r"[^a-z0-9_]", "_", f"stg_{source}_{table}".lower())
@@ -118,6 +138,8 @@ class Staging:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = sa.create_engine(url)
+        #: Staged tables whose rows ``COPY`` formats value by value (see :func:`_copy_types`).
+        self._untyped: set[str] = set()
         self.meta = sa.MetaData()
         self.tables_t = sa.Table(
             TABLES_TABLE,
@@ -244,9 +266,18 @@ class Staging:
         source_table: str,
     ) -> None:
         """Insert staged rows (source values then the four meta columns) and move the checkpoint."""
-        with self.engine.begin() as conn:
-            self._insert(conn, table, rows)
-            self.put_checkpoint(conn, checkpoint, source=source, source_table=source_table)
+        try:
+            with self.engine.begin() as conn:
+                self._insert(conn, table, rows)
+                self.put_checkpoint(conn, checkpoint, source=source, source_table=source_table)
+        except _TypedCopyRefusedError:
+            # A value that is not text in a text column (an integer SQLite keeps in a column
+            # declared text, say): the chunk was rolled back; it and the table's later chunks
+            # go through the per-value dumpers.
+            self._untyped.add(table.name)
+            with self.engine.begin() as conn:
+                self._insert(conn, table, rows)
+                self.put_checkpoint(conn, checkpoint, source=source, source_table=source_table)
 
     def put_checkpoint(
         self, conn: Connection, cp: CheckpointState, *, source: str, source_table: str
@@ -331,10 +362,17 @@ class Staging:
         raw_ok = _stored_as_is(table)
         if dialect.name == "postgresql" and dialect.driver == "psycopg":
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            types = None if table.name in self._untyped else _copy_types(table)
             try:
                 with cursor, cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+                    if types is not None:
+                        copy.set_types(types)
                     for row in rows:
                         copy.write_row(row)
+            except TypeError as exc:
+                if types is None:
+                    raise
+                raise _TypedCopyRefusedError(table.name) from exc
             except psycopg.Error as exc:
                 first, last = rows[0][-3], rows[-1][-3]
                 raise ExtractError(

@@ -10,7 +10,6 @@ differing range is reported with its positions and the keys at its ends. A stage
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cutover.logs import get_logger
+from cutover.overlap import read_ahead
 from cutover.settings import Settings
 from extract.base import Row, Source, TableInfo
 from extract.hashing import Fingerprint, combine, row_digest, row_hash, to_hex
@@ -85,7 +85,8 @@ def _staged_key(key: Any, _position: int) -> str:
 
 
 def _source_rows(source: Source, info: TableInfo, chunk_rows: int) -> Iterator[tuple[int, Row]]:
-    with contextlib.closing(source.read(info, chunk_rows=chunk_rows)) as chunks:
+    # The next chunk is read while this thread hashes the current one.
+    with read_ahead(lambda: source.read(info, chunk_rows=chunk_rows), name="verify-read") as chunks:
         for chunk in chunks:
             for row in chunk:
                 yield row_digest(row), row

@@ -24,6 +24,7 @@ from cutover.runs import run_steps, start_run
 from cutover.settings import Settings
 from extract import (
     Checkpoint,
+    Column,
     RetryPolicy,
     Row,
     Source,
@@ -372,3 +373,78 @@ def test_killed_with_sigkill_and_rerun_ends_identical_to_an_uninterrupted_run(
     engine.dispose()
     assert runs == 2  # rows before the kill kept their run, the rest came from the rerun
     assert left == 0
+
+
+class _Listed:
+    """A source of one table, ``T``, from a list of rows, keyed by ``key``."""
+
+    name = "mem"
+
+    def __init__(self, rows: list[tuple[Any, ...]], key: tuple[str, ...]) -> None:
+        self.rows = rows
+        self.key = key
+
+    def tables(self) -> list[str]:
+        return ["T"]
+
+    def describe(self, table: str) -> TableInfo:
+        return TableInfo(table, (Column("A"), Column("B"), Column("V")), self.key)
+
+    def read(
+        self, _table: TableInfo, *, chunk_rows: int, after: Checkpoint | None = None
+    ) -> Generator[Sequence[Row], None, None]:
+        start = after.position if after is not None else 0
+        for i in range(start, len(self.rows), chunk_rows):
+            yield self.rows[i : i + chunk_rows]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("key", [("A",), ("A", "B")])
+@pytest.mark.parametrize(
+    ("position", "fault", "message"),
+    [
+        (100, "repeat", "not unique at position 100"),  # the first row of a chunk
+        (57, "repeat", "not unique at position 57"),
+        (130, "null", "column 'A' is NULL at position 130"),
+        (0, "null", "column 'A' is NULL at position 0"),
+    ],
+)
+def test_a_key_repeated_or_null_stops_the_copy_at_its_position(
+    legacy_settings: Settings, key: tuple[str, ...], position: int, fault: str, message: str
+) -> None:
+    """Keyed rows come in key order, so a repeated key is the one before it, across a chunk
+    boundary too; a NULL key identifies nothing. Either stops the copy, naming the position,
+    with the chunks before it staged."""
+    rows: list[tuple[Any, ...]] = [(f"K{i:04d}", i, "v") for i in range(300)]
+    if fault == "repeat":
+        rows[position] = rows[position - 1]
+    else:
+        rows[position] = (None, position, "v")
+    staging = Staging(legacy_settings.staging.url.get_secret_value())
+    try:
+        source = _Listed(rows, key)
+        with pytest.raises(ExtractError, match=re.escape(message)):
+            stage_table(staging, source, source.describe("T"), run_id="r", chunk_rows=50)
+        checkpoint = staging.checkpoint("stg_mem_t")
+    finally:
+        staging.dispose()
+    assert checkpoint is not None
+    assert checkpoint.position == position // 50 * 50
+
+
+def test_a_single_key_is_staged_as_its_text(legacy_settings: Settings) -> None:
+    """One key column: text as it is, a number as ``str`` writes it."""
+    numbers: list[tuple[Any, ...]] = [(i * 7, f"b{i}", "v") for i in range(120)]
+    texts: list[tuple[Any, ...]] = [(f"K {i}|", f"b{i}", "v") for i in range(120)]
+    keys = []
+    for rows in (numbers, texts):
+        source = _Listed(rows, ("A",))
+        staging = Staging(legacy_settings.staging.url.get_secret_value())
+        try:
+            stage_table(staging, source, source.describe("T"), run_id="r", chunk_rows=50)
+        finally:
+            staging.dispose()
+        keys.append([r[-2] for r in staged(legacy_settings, "stg_mem_t")])
+    assert keys == [[str(i * 7) for i in range(120)], [f"K {i}|" for i in range(120)]]
