@@ -448,3 +448,27 @@ def test_a_single_key_is_staged_as_its_text(legacy_settings: Settings) -> None:
             staging.dispose()
         keys.append([r[-2] for r in staged(legacy_settings, "stg_mem_t")])
     assert keys == [[str(i * 7) for i in range(120)], [f"K {i}|" for i in range(120)]]
+
+
+def test_progress_is_reported_for_each_chunk_once_it_is_committed(
+    legacy_settings: Settings,
+) -> None:
+    """Chunks are written behind the hashing; progress names a position only once the chunk
+    ending there is committed with its checkpoint, in order, the last one included."""
+    rows: list[tuple[Any, ...]] = [(f"K{i:04d}", i, "v") for i in range(260)]
+    source = _Listed(rows, ("A",))
+    staging = Staging(legacy_settings.staging.url.get_secret_value())
+    seen: list[tuple[int, int, int]] = []
+
+    def progress(stg_table: str, position: int) -> None:
+        checkpoint = staging.checkpoint(stg_table)
+        assert checkpoint is not None
+        seen.append((position, checkpoint.position, len(staged(legacy_settings, stg_table))))
+
+    try:
+        stage_table(
+            staging, source, source.describe("T"), run_id="r", chunk_rows=50, on_progress=progress
+        )
+    finally:
+        staging.dispose()
+    assert seen == [(n, n, n) for n in (50, 100, 150, 200, 250, 260)]
