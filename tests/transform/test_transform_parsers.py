@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from transform.sqlfuncs import (
     all_digits,
     parse_int,
+    parse_yyyymmdd,
     portable_int,
     valid_yyyymmdd,
     yyyymmdd_to_date,
@@ -128,3 +129,21 @@ def test_whole_numbers_parse_alike_on_every_engine(staging: sa.Engine) -> None:
         # The portable form is what PostgreSQL runs; on SQLite it must agree with the function.
         portable = dict(conn.execute(sa.select(t.c.v, portable_int(t.c.v))).all())
         assert portable == INT_SAMPLES
+
+
+def test_a_date_parses_to_the_day_it_names_or_to_null_on_every_engine(staging: sa.Engine) -> None:
+    """``parse_yyyymmdd``: the calendar day, or NULL for anything that is not one (NULL too)."""
+    meta = sa.MetaData()
+    t = sa.Table("parse_samples", meta, sa.Column("v", sa.Text))
+    samples = [*_samples(), None]
+    with staging.begin() as conn:
+        meta.create_all(conn)
+        conn.execute(t.insert(), [{"v": s} for s in samples])
+        parsed = dict(conn.execute(sa.select(t.c.v, parse_yyyymmdd(t.c.v))).all())
+    for text in samples:
+        value = parsed[text]
+        got = value if value is None or isinstance(value, dt.date) else dt.date.fromisoformat(value)
+        if text is None or not _python_valid(text):
+            assert got is None, text
+        else:
+            assert got == dt.date(int(text[:4]), int(text[4:6]), int(text[6:])), text
