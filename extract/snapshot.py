@@ -98,17 +98,6 @@ def fingerprint(
     return Fingerprint.of(rows, checksum), last_key
 
 
-def _key_getter(info: TableInfo) -> Callable[[Row], tuple[Any, ...]] | None:
-    """A fast accessor for the key values of a row, or ``None`` for a keyless table."""
-    indexes = info.key_indexes
-    if not indexes:
-        return None
-    if len(indexes) == 1:
-        (only,) = indexes
-        return lambda row: (row[only],)
-    return operator.itemgetter(*indexes)
-
-
 def _bad_key(info: TableInfo, key: tuple[Any, ...], position: int) -> ExtractError:
     for name, value in zip(info.key, key, strict=True):
         if value is None:
@@ -256,8 +245,11 @@ def _python_chunks(
     last_key = cp.last_key
     written = 0
     run_id = cp.run_id
-    get_key = _key_getter(info)
-    only = info.key_indexes[0] if len(info.key_indexes) == 1 else None
+    indexes = info.key_indexes
+    only = indexes[0] if len(indexes) == 1 else None
+    # Several key columns: their values as a tuple; none: the position is the key.
+    get_key = operator.itemgetter(*indexes) if len(indexes) > 1 else None
+    last = last_key[0] if only is not None and last_key is not None else None
     after = Checkpoint(position, last_key) if position else None
 
     def read() -> Iterable[Sequence[Row]]:
@@ -272,37 +264,29 @@ def _python_chunks(
         for chunk in chunks:
             staged: list[Row] = []
             append = staged.append
-            if only is not None:
-                # One key column (most legacy tables): its value is the key text when it is
-                # text, as "|".join(map(str, key)) would make it, without a tuple per row.
-                last = last_key[0] if last_key is not None else None
-                for row in chunk:
-                    digest, hexed = row_hash(row)
-                    checksum += digest
+            for row in chunk:
+                digest, hexed = row_hash(row)
+                checksum += digest
+                if only is not None:
+                    # One key column (most legacy tables): the key text is its value when it
+                    # is text, as "|".join(map(str, key)) would make it, without a tuple.
                     value = row[only]
                     if value is None or value == last:
                         raise _bad_key(info, (value,), position)
                     last = value
-                    append(
-                        (*row, run_id, position, value if type(value) is str else str(value), hexed)
-                    )
-                    position += 1
-                if chunk:
-                    last_key = (last,)
-            else:
-                for row in chunk:
-                    digest, hexed = row_hash(row)
-                    checksum += digest
-                    if get_key is None:
-                        src_key = str(position)
-                    else:
-                        key = get_key(row)
-                        if key == last_key or None in key:
-                            raise _bad_key(info, key, position)
-                        src_key = "|".join(map(str, key))
-                        last_key = key
-                    append((*row, run_id, position, src_key, hexed))
-                    position += 1
+                    src_key = value if type(value) is str else str(value)
+                elif get_key is None:
+                    src_key = str(position)
+                else:
+                    key = get_key(row)
+                    if key == last_key or None in key:
+                        raise _bad_key(info, key, position)
+                    src_key = "|".join(map(str, key))
+                    last_key = key
+                append((*row, run_id, position, src_key, hexed))
+                position += 1
+            if only is not None and chunk:
+                last_key = (last,)
             checksum = combine(checksum, 0)
             cp = CheckpointState(
                 cp.stg_table,

@@ -266,18 +266,20 @@ class Staging:
         source_table: str,
     ) -> None:
         """Insert staged rows (source values then the four meta columns) and move the checkpoint."""
-        try:
+
+        def write() -> None:
             with self.engine.begin() as conn:
                 self._insert(conn, table, rows)
                 self.put_checkpoint(conn, checkpoint, source=source, source_table=source_table)
+
+        try:
+            write()
         except _TypedCopyRefusedError:
             # A value that is not text in a text column (an integer SQLite keeps in a column
             # declared text, say): the chunk was rolled back; it and the table's later chunks
             # go through the per-value dumpers.
             self._untyped.add(table.name)
-            with self.engine.begin() as conn:
-                self._insert(conn, table, rows)
-                self.put_checkpoint(conn, checkpoint, source=source, source_table=source_table)
+            write()
 
     def put_checkpoint(
         self, conn: Connection, cp: CheckpointState, *, source: str, source_table: str
