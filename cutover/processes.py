@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
 from multiprocessing.context import ForkServerContext, SpawnContext
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine
 
@@ -32,6 +33,7 @@ __all__ = [
     "WORKER_MODULES",
     "part_files",
     "portable_error",
+    "read_only_uri",
     "shareable",
     "start_worker_server",
     "url_of",
@@ -112,6 +114,12 @@ def portable_error(exc: BaseException) -> BaseException:
     except Exception:  # noqa: BLE001 - any failure to travel means the substitute
         return CutoverError(f"{type(exc).__name__}: {exc}")
     return exc
+
+
+def read_only_uri(path: str | Path) -> str:
+    """The URI that opens the SQLite file ``path`` read-only, for ``sqlite3.connect(uri=True)``
+    or ``ATTACH`` (a worker reading staging, the extract reading the legacy file)."""
+    return f"file:{quote(str(path))}?mode=ro"
 
 
 def part_files(database: Path, kind: str, count: int) -> list[Path]:

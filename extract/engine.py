@@ -57,7 +57,6 @@ import os
 import sqlite3
 import sys
 import time
-import urllib.parse
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -72,7 +71,14 @@ from sqlalchemy.engine import Connection
 
 from cutover.digests import blake2b_128
 from cutover.logs import get_logger
-from cutover.processes import part_files, portable_error, shareable, worker_context, worker_count
+from cutover.processes import (
+    part_files,
+    portable_error,
+    read_only_uri,
+    shareable,
+    worker_context,
+    worker_count,
+)
 from extract.base import Source, TableInfo
 from extract.hashing import (
     EMPTY_CHECKSUM,
@@ -795,7 +801,7 @@ def _staged_part(job: _PartJob) -> tuple[int, int, tuple[Any, ...] | None]:
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        conn.execute(f"ATTACH DATABASE ? AS {_ALIAS}", (_uri(job.source_file),))
+        conn.execute(f"ATTACH DATABASE ? AS {_ALIAS}", (read_only_uri(job.source_file),))
         tally = _Tally()
         _register(conn, tally)
         conn.execute(job.ddl)
@@ -853,10 +859,6 @@ def _source_file(source: Source) -> str | None:
     return os.path.realpath(path)
 
 
-def _uri(path: str) -> str:
-    return f"file:{urllib.parse.quote(path)}?mode=ro"
-
-
 @contextmanager
 def open_engine_copy(
     staging: Staging, source: Source, info: TableInfo
@@ -899,7 +901,7 @@ def _attach(
         conn.rollback()
         return None
     try:
-        literal = _uri(path).replace("'", "''")
+        literal = read_only_uri(path).replace("'", "''")
         conn.exec_driver_sql(f"ATTACH DATABASE '{literal}' AS {_ALIAS}")
         attached = conn.exec_driver_sql("PRAGMA database_list").all()
         conn.commit()

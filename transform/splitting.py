@@ -43,7 +43,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -53,7 +52,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from cutover.logs import get_logger
-from cutover.processes import part_files, shareable, worker_count, worker_pool
+from cutover.processes import part_files, read_only_uri, shareable, worker_count, worker_pool
 from transform.sqlfuncs import register_sqlite_functions
 
 __all__ = ["MAX_PARTS", "SPLIT_ROWS", "Parts", "fill_in_parts", "select_in_parts"]
@@ -282,7 +281,7 @@ def _ranges(low: int, high: int, parts: int) -> list[tuple[int, int]]:
 
 def _select_part(database: str, statement: str) -> list[tuple[Any, ...]]:
     """In a worker: the rows of ``statement``, reading staging opened read-only."""
-    conn = sqlite3.connect(f"file:{quote(database)}?mode=ro", uri=True, isolation_level=None)
+    conn = sqlite3.connect(read_only_uri(database), uri=True, isolation_level=None)
     try:
         register_sqlite_functions(conn)
         return [tuple(row) for row in conn.execute(statement)]
@@ -370,7 +369,7 @@ def _fill_part(
     with ``kept`` (a select of the final rows), its rows go into ``fill.kept``. Returns the
     rows and what each of ``tallies`` (selects over the final rows) found."""
     Path(part).unlink(missing_ok=True)
-    conn = sqlite3.connect(f"file:{quote(database)}?mode=ro", uri=True, isolation_level=None)
+    conn = sqlite3.connect(read_only_uri(database), uri=True, isolation_level=None)
     try:
         register_sqlite_functions(conn)
         conn.execute("ATTACH DATABASE ? AS fill", (part,))
