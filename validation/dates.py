@@ -25,6 +25,7 @@ __all__ = [
     "iter_months",
     "month_end",
     "month_index",
+    "month_length",
     "month_of_index",
     "month_start",
     "round_half_up",
@@ -43,6 +44,13 @@ def days_in_month(year: int, month: int) -> int:
     if month == 2 and calendar.isleap(year):
         return 29
     return _DAYS[month - 1]
+
+
+@functools.cache
+def month_length(index: int) -> int:
+    """Days of the month a ``month_index`` names (remembered: a few hundred months recur)."""
+    year, month0 = divmod(index, 12)
+    return days_in_month(year, month0 + 1)
 
 
 def add_months(start: date, months: int) -> date:

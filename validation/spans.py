@@ -6,11 +6,10 @@ assignment is a handful of spans and a hundred and twenty month slices, whatever
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import date
 
-from validation.dates import days_in_month
+from validation.dates import days_in_month, month_length
 
 __all__ = ["Span", "intersect", "merge", "month_days", "subtract"]
 
@@ -87,11 +86,5 @@ def month_days(spans: Iterable[Span], into: dict[int, int] | None = None) -> dic
                 break
             cur = stop + 1
             key += 1
-            month_last = cur + _month_length(key) - 1
+            month_last = cur + month_length(key) - 1
     return counts
-
-
-@functools.cache
-def _month_length(index: int) -> int:
-    year, month0 = divmod(index, 12)
-    return days_in_month(year, month0 + 1)

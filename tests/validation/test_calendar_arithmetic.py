@@ -13,6 +13,8 @@ from validation.dates import (
     add_term,
     days_in_month,
     iter_months,
+    month_index,
+    month_length,
     round_half_up,
     round_ratio,
     week_start,
@@ -53,6 +55,7 @@ def test_add_term_adds_years_then_months_clamped_then_days(
 )
 def test_days_in_month(year: int, month: int, days: int) -> None:
     assert days_in_month(year, month) == days
+    assert month_length(month_index(date(year, month, 1))) == days
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from diminution_builders import baseline
 
 from validation import AssignmentFact, InfractionFact, OffenderFacts, RulePack, recompute
 from validation.packs.md_diminution import MdDiminutionParams
-from validation.packs.md_diminution.credits import cap_months
+from validation.packs.md_diminution.credits import CUT_CAP, cap_months
 from validation.packs.md_diminution.params import CapRow, MonthlyCapParams
 
 
@@ -33,6 +33,29 @@ def test_cap_takes_work_then_education_then_special_project(pack: RulePack) -> N
 def test_under_the_cap_nothing_is_cut(pack: RulePack) -> None:
     facts = replace(baseline(), assignments=(march("W", 10, "W1"), march("S", 10, "S1")))
     assert capped_march(pack, facts) == {"WT": 10, "ED": 0, "SP": 10}
+
+
+def test_a_month_under_the_cap_keeps_its_cap_and_has_no_cap_cut(pack: RulePack) -> None:
+    facts = replace(baseline(), assignments=(march("W", 10, "W1"), march("S", 10, "S1")))
+    trace = recompute(facts, pack).month(date(2020, 3, 1))
+    assert trace is not None
+    assert trace.cap == 20
+    assert all(CUT_CAP not in rules for rules in trace.cuts.values())
+
+
+def test_a_credit_type_outside_the_cap_order_is_cut_whole(pack: RulePack) -> None:
+    params = pack.params
+    assert isinstance(params, MdDiminutionParams)
+    schedule = params.monthly_cap.schedule
+    work_only = params.model_copy(
+        update={"monthly_cap": MonthlyCapParams(order=("WT",), schedule=schedule)}
+    )
+    facts = replace(baseline(), assignments=(march("W", 5, "W1"), march("S", 5, "S1")))
+    trace = recompute(facts, replace(pack, params=work_only)).month(date(2020, 3, 1))
+    assert trace is not None
+    # Under the cap in total, but the special project's five days are not in the cap order.
+    assert trace.capped == {"WT": 5}
+    assert trace.cuts["SP"][CUT_CAP] == 5
 
 
 def test_a_later_cap_row_applies_from_its_effective_month(pack: RulePack) -> None:

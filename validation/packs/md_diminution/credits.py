@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
-from validation.dates import days_in_month, month_index, month_of_index, round_ratio
+from validation.dates import days_in_month, month_index, month_length, round_ratio
 from validation.facts import OffenderFacts
 from validation.packs.md_diminution.params import MdDiminutionParams
 from validation.spans import Span, intersect, merge, month_days, subtract
@@ -154,14 +154,13 @@ def earned_by_month(
         for index, days in month_days(cut).items():
             month = months.get(index)
             if month is None:  # not setdefault: that would build a month per assignment-month
-                month = months[index] = EarnedMonth()
+                month = months[index] = EarnedMonth({}, {}, [])
             month.eligible[ctype] = month.eligible.get(ctype, 0) + days
             month.evidence.append(key)
             numer[index, ctype] = numer.get((index, ctype), 0) + scaled * days
+    rounding = params.rounding
     for (index, ctype), n in numer.items():
-        day = month_of_index(index)
-        denom = days_in_month(day.year, day.month) * scale
-        months[index].amount[ctype] = round_ratio(n, denom, params.rounding)
+        months[index].amount[ctype] = round_ratio(n, month_length(index) * scale, rounding)
     return months
 
 

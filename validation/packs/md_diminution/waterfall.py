@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
-from functools import cached_property
+from functools import cache, cached_property
 
 from validation.computation import Computation
 from validation.dates import month_index, month_of_index
@@ -26,7 +26,7 @@ from validation.packs.md_diminution.credits import (
     earned_by_month,
     good_conduct_days,
 )
-from validation.packs.md_diminution.params import MdDiminutionParams
+from validation.packs.md_diminution.params import GoodConductRow, MdDiminutionParams
 from validation.packs.md_diminution.term import TermError, jail_days, posted_jail_days, term_spans
 from validation.registry import register_correction
 from validation.waterfall import Correction
@@ -127,6 +127,14 @@ def _counted(entered: date | None, month: date, ltype: str, as_of: date) -> bool
     return ltype == "GC" or month < as_of.replace(day=1)
 
 
+@cache
+def _schedule_rates(schedule: tuple[GoodConductRow, ...]) -> tuple[Fraction, ...]:
+    """Every good-conduct rate of the schedule, each once (made once per schedule, not per
+    person: a ``Fraction`` of a ``Decimal`` is slow to make)."""
+    rates = {Fraction(r.rate) for r in schedule} | {Fraction(r.reduced_rate) for r in schedule}
+    return tuple(rates)
+
+
 @register_correction("md.legacy_state")
 def legacy_state(
     facts: OffenderFacts, params: MdDiminutionParams, comp: Computation
@@ -145,28 +153,28 @@ def legacy_state(
     posted_revocations: dict[date, dict[str, int]] = {}
     as_of_month = as_of.replace(day=1)
     for row in facts.ledger:
-        entered = row.entered
+        entered, ltype, day = row.entered, row.type, row.month
         if entered is not None:
             if entered > as_of:
                 continue
-        elif row.type != "GC" and row.month >= as_of_month:
+        elif ltype != "GC" and day >= as_of_month:
             continue
-        if row.type == "GC":
+        if ltype == "GC":
             gc += row.days
-        elif row.type in revoked:
-            revoked[row.type] += row.days
-            month = posted_revocations.setdefault(row.month.replace(day=1), {})
-            month[row.type] = month.get(row.type, 0) + row.days
+        elif ltype in revoked:
+            revoked[ltype] += row.days
+            month = posted_revocations.setdefault(day.replace(day=1), {})
+            month[ltype] = month.get(ltype, 0) + row.days
         else:
-            cell = (row.month.year * 12 + row.month.month - 1, row.type)
+            cell = (day.year * 12 + day.month - 1, ltype)
             earned[cell] = earned.get(cell, 0) + row.days
-            keys.setdefault(cell, []).append(row.key)
+            posted_keys = keys.get(cell)
+            if posted_keys is None:
+                keys[cell] = [row.key]
+            else:
+                posted_keys.append(row.key)
     ctx.cells = {cell: tuple(v) for cell, v in keys.items()}
-    rates = sorted(
-        {Fraction(r.rate) for r in params.good_conduct.schedule}
-        | {Fraction(r.reduced_rate) for r in params.good_conduct.schedule},
-        key=lambda r: r != comp.gc_rate,
-    )
+    rates = sorted(_schedule_rates(params.good_conduct.schedule), key=lambda r: r != comp.gc_rate)
     keyed = next(
         (r for r in rates if good_conduct_days(r, custody, legacy_max, params) == gc), None
     )
@@ -230,12 +238,12 @@ def _relaxed_cells(
     month and type whose posting is above the rules and from which ``rule`` took days away
     (without it, the relaxed rules give that cell no more eligible days).
     """
-    cuts = ctx.comp.cuts_by_month
+    cuts, want = ctx.comp.cuts_by_month, ctx.expected.get  # ctx.want, without a call per cell
     candidates = [
         (cell, posted)
         for cell, posted in state.earned.items()
         if cell[1] in types
-        and posted > ctx.want(cell)
+        and posted > want(cell, 0)
         and cuts.get(cell[0], {}).get(cell[1], {}).get(rule, 0) > 0
     ]
     if not candidates:
