@@ -123,19 +123,13 @@ def earned_credits(facts: OffenderFacts, params: MdDiminutionParams, pad: Workpa
 def monthly_cap(facts: OffenderFacts, params: MdDiminutionParams, pad: Workpad) -> None:
     """Cap each month's earned credits, in the cap order."""
     classes = frozenset(c.offense_class for c in facts.commitments)
-    cap_for, order = params.monthly_cap.cap_for, params.monthly_cap.order
     for index, amounts in pad.earned.items():
-        month = month_of_index(index)
-        cap = cap_for(month, classes)
-        if sum(amounts.values()) <= cap and amounts.keys() <= set(order):
-            # Most months: under the cap, every type in the cap order, nothing cut.
-            pad.caps[index] = cap
-            pad.capped[index] = {ctype: amounts.get(ctype, 0) for ctype in order}
-            continue
-        capped, pad.caps[index] = cap_months(amounts, month, classes, params)
+        capped, pad.caps[index] = cap_months(amounts, month_of_index(index), classes, params)
         pad.capped[index] = capped
         for ctype, days in amounts.items():
-            pad.cut(index, ctype, CUT_CAP, days - capped.get(ctype, 0))
+            cut = days - capped.get(ctype, 0)
+            if cut:  # most months are under the cap: no call for nothing cut
+                pad.cut(index, ctype, CUT_CAP, cut)
 
 
 @register_rule("md.revocations")
