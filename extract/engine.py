@@ -71,6 +71,7 @@ from sqlalchemy.engine import Connection
 
 from cutover.digests import blake2b_128
 from cutover.logs import get_logger
+from cutover.pages import large_pages
 from cutover.processes import (
     part_files,
     portable_error,
@@ -799,6 +800,7 @@ def _staged_part(job: _PartJob) -> tuple[int, int, tuple[Any, ...] | None]:
     Path(job.path).unlink(missing_ok=True)
     conn = sqlite3.connect(job.path, isolation_level=None)
     try:
+        large_pages(conn)
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute(f"ATTACH DATABASE ? AS {_ALIAS}", (read_only_uri(job.source_file),))

@@ -20,6 +20,8 @@ last staged row's key values, or NULL), ``checksum`` (of the rows staged so far)
 
 Every chunk is written in one transaction together with its checkpoint, so a process killed at any
 moment leaves the staged rows and the checkpoint in agreement: nothing is lost or written twice.
+
+A new SQLite staging file gets 64 KiB pages (:mod:`cutover.pages`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cutover.cursors import select_chunks
 from cutover.errors import ExtractError
+from cutover.pages import large_pages
 from extract.base import ColumnKind, Row, TableInfo
 from extract.hashing import Fingerprint
 from extract.retry import translate
@@ -129,6 +132,10 @@ class CheckpointState:
     start_status: str
 
 
+def _large_pages(dbapi_connection: Any, _record: Any) -> None:
+    large_pages(dbapi_connection)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -138,6 +145,8 @@ class Staging:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _large_pages)
         #: Staged tables whose rows ``COPY`` formats value by value (see :func:`_copy_types`).
         self._untyped: set[str] = set()
         self.meta = sa.MetaData()

@@ -3,9 +3,10 @@
 SQLite gets what the other engines have by default: foreign keys enforced, transactions that
 include DDL (the driver's own implicit transaction handling is replaced by an explicit ``BEGIN``),
 so a failed batch rolls back completely, and a connection that goes back to the pool holds no
-transaction, even one whose COMMIT failed, and enforces foreign keys again. A first load may set
-the per-row foreign key checks aside for its transaction (:func:`foreign_keys_checked_after`),
-and the load's index builds may sort with helper threads (:func:`sorting_in_threads`).
+transaction, even one whose COMMIT failed, and enforces foreign keys again. A new SQLite file
+gets 64 KiB pages (:mod:`cutover.pages`). A first load may set the per-row foreign key checks
+aside for its transaction (:func:`foreign_keys_checked_after`), and the load's index builds may
+sort with helper threads (:func:`sorting_in_threads`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from cutover.pages import large_pages
 from cutover.processes import usable_cores
 
 __all__ = [
@@ -55,6 +57,7 @@ def create_target_engine(url: str | URL, *, attach: dict[str, str] | None = None
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        large_pages(dbapi_connection)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         for schema, path in attached.items():

@@ -1,25 +1,24 @@
 """A large SQLite fill computed by worker processes, one per core.
 
 SQLite runs every statement in one process. A fill whose select reads a large staged table
-(``split_on`` names the table's position column; its positions span at least :data:`SPLIT_ROWS`)
-is computed by worker processes instead, one per core, each over its own range of positions,
-into a scratch database file of its own (:func:`_fill_part`); this process then copies the parts
-into the table in position order. A part is first stored in a table of the same declared column
-types, so its values are the ones the table would store, and columns derived from those stored
-values are computed there too: the row hash, which the ``xf_`` table's fill would otherwise
-compute in this process, and the flags of the checks decided on the row alone (and on tables
-already committed), which this process would otherwise set by an UPDATE of the table each. When
-that decides every flag, the workers also write the rows that pass into a table declared as the
-``xf_`` table, and this process copies those in too instead of selecting them again; the
-caller may then keep in the table only the rows it still reads (``keep``: for the transform,
-the flagged ones) and have the workers count the rest (``tallies``). The workers
-read staging as it is committed, so the split is taken only while this connection has no
-transaction open (every write it made is visible to them); otherwise, and for a database no
-other process can open, the fill stays in one statement. The parts stay attached until the
-connection goes back to the pool (SQLite cannot detach a database inside the transaction that
-read it), and are deleted then. Queries that only read staging are shared out the same way
-(:func:`select_in_parts`): the crosswalk coverage of ``mappings check`` counts the ledger's
-unmapped codes a range of positions per core.
+(``split_on`` names the table's position column; its positions span at least :data:`SPLIT_ROWS`) is
+computed by worker processes instead, one per core, each over its own range of positions, into a
+scratch database file of its own (:func:`_fill_part`, in 64 KiB pages: :mod:`cutover.pages`); this
+process then copies the parts into the table in position order. A part is first stored in a table
+of the same declared column types, so its values are the ones the table would store, and columns
+derived from those stored values are computed there too: the row hash, which the ``xf_`` table's
+fill would otherwise compute in this process, and the flags of the checks decided on the row alone
+(and on tables already committed), which this process would otherwise set by an UPDATE of the table
+each. When that decides every flag, the workers also write the rows that pass into a table declared
+as the ``xf_`` table, and this process copies those in too instead of selecting them again; the
+caller may then keep in the table only the rows it still reads (``keep``: for the transform, the
+flagged ones) and have the workers count the rest (``tallies``). The workers read staging as it is
+committed, so the split is taken only while this connection has no transaction open (every write it
+made is visible to them); otherwise, and for a database no other process can open, the fill stays
+in one statement. The parts stay attached until the connection goes back to the pool (SQLite cannot
+detach a database inside the transaction that read it), and are deleted then. Queries that only
+read staging are shared out the same way (:func:`select_in_parts`): the crosswalk coverage of
+``mappings check`` counts the ledger's unmapped codes a range of positions per core.
 
 Measured on the ledger at 10,000 offenders (1.37 million rows, 2 cores): in one process, the
 working table's fill took 21.7 s and the ``xf_`` table's, hashing each row, 10.4 s; split, the
@@ -52,6 +51,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from cutover.logs import get_logger
+from cutover.pages import large_pages
 from cutover.processes import part_files, read_only_uri, shareable, worker_count, worker_pool
 from transform.sqlfuncs import register_sqlite_functions
 
@@ -373,6 +373,7 @@ def _fill_part(
     try:
         register_sqlite_functions(conn)
         conn.execute("ATTACH DATABASE ? AS fill", (part,))
+        large_pages(conn, "fill")
         conn.execute("PRAGMA fill.journal_mode = OFF")
         conn.execute("PRAGMA fill.synchronous = OFF")
         rows = "rows" if finish else "part"

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Generator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from extract_helpers import staged
 from structlog.testing import capture_logs
 
 from cutover.errors import ExtractError
+from cutover.pages import PAGE_SIZE
 from cutover.settings import Settings
 from extract import Checkpoint, Row, Source, Staging, TableInfo, open_source, stage_table
 from extract import engine as engine_copy
@@ -468,4 +470,37 @@ def test_a_part_whose_worker_is_killed_is_copied_by_this_process(
     assert result.method == "engine"
     assert (result.rows, result.checksum) == (expected.rows, expected.checksum)
     assert staged(settings, "stg_q_pair") == staged(reference, "stg_q_pair")
+    assert _parts_left(settings) == []
+
+
+def _stage_part_noting_pages(job: Any, sender: Any) -> None:
+    """A worker that stages its range as the real one does, and writes the page size of its
+    part beside it before sending the part home."""
+    found = engine_copy._staged_part(job)
+    part = Path(job.path)
+    with closing(sqlite3.connect(part)) as conn:
+        pages = conn.execute("PRAGMA page_size").fetchone()[0]
+    (part.parent / f"pages-{os.getpid()}").write_text(str(pages))
+    sender.send((True, found))
+    sender.close()
+
+
+def test_staging_and_the_workers_parts_are_written_in_large_pages(
+    quirky_db: Path,
+    make_workspace: Any,
+    split: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    split(3)
+    monkeypatch.setattr(engine_copy, "_stage_part", _stage_part_noting_pages)
+    settings = _settings(make_workspace, quirky_db)
+    with capture_logs() as logs:
+        result = _run(settings, "PAIR", generic=False)
+    assert len([e for e in logs if e["event"] == "engine_part_taken"]) == 2
+    assert result.method == "engine"
+    database = Path(str(settings.staging.url.get_secret_value()).removeprefix("sqlite:///"))
+    noted = sorted(p.read_text() for p in database.parent.glob("pages-*"))
+    assert noted == [str(PAGE_SIZE)] * 2
+    with closing(sqlite3.connect(database)) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
     assert _parts_left(settings) == []

@@ -6,8 +6,10 @@ connection has written."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from transform_helpers import EXAMPLE, node_mappings, rows, stage, stage_example
 from transform_helpers import TARGET as EXAMPLE_TARGET
 
 from cutover.errors import ReconciliationError
+from cutover.pages import PAGE_SIZE
 from transform import load_project, run_transform, splitting
 from transform.filling import recreate_filled
 from transform.hashing import sql_row_hash
@@ -340,16 +343,25 @@ def _dying_part(*_args: Any) -> int:
     os._exit(1)
 
 
-def test_a_worker_lost_mid_fill_leaves_the_fill_to_this_process(
-    engine: sa.Engine, split: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fill_through(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, worker: Callable[..., Any]
+) -> tuple[Any, list[Any], int]:
+    """The 40 source rows filled into ``t`` by ``worker`` in place of each part's: what the
+    fill returned, its log events and the rows the table got."""
     _source(engine)
-    monkeypatch.setattr(splitting, "_fill_part", _dying_part)
+    monkeypatch.setattr(splitting, "_fill_part", worker)
     with engine.connect() as conn:
         with capture_logs() as logs:
             done = recreate_filled(conn, _table("t"), NAMES, SELECT, split_on=SRC.c.pos)
         count = conn.execute(sa.select(sa.func.count()).select_from(_table("t"))).scalar_one()
         conn.commit()
+    return done, logs, count
+
+
+def test_a_worker_lost_mid_fill_leaves_the_fill_to_this_process(
+    engine: sa.Engine, split: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done, logs, count = _fill_through(engine, monkeypatch, _dying_part)
     assert done is None
     assert count == 40
     assert [e["event"] for e in logs] == ["fill_split_worker_lost"]
@@ -432,3 +444,24 @@ def test_flags_decided_in_the_parts_agree_with_an_orphan_check_against_the_own_t
     # the workers decided the date check and the two missing values, the orphans came after.
     assert event["derived"] == ["_h", "p_0", "p_1", "q_0"]
     assert event["then"] is None  # the orphans are flagged after the parts: this process writes
+
+
+def _fill_part_noting_pages(*args: Any) -> Any:
+    """In a worker: the real part, then its file's page size written beside it."""
+    found = splitting._fill_part(*args)
+    part = Path(args[5])
+    with closing(sqlite3.connect(part)) as conn:
+        pages = conn.execute("PRAGMA page_size").fetchone()[0]
+    (part.parent / f"pages-{part.name.rsplit('-', 1)[-1]}").write_text(str(pages))
+    return found
+
+
+def test_the_workers_parts_are_written_in_large_pages(
+    engine: sa.Engine, split: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done, _logs, count = _fill_through(engine, monkeypatch, _fill_part_noting_pages)
+    assert done is not None
+    assert count == 40
+    noted = sorted(p.read_text() for p in tmp_path.glob("pages-*"))
+    assert noted == [str(PAGE_SIZE)] * 2
+    assert _parts(tmp_path) == []
