@@ -77,7 +77,8 @@ class Bench:
     def record(self, engine: str, key: str, m: Measurement) -> Measurement:
         self.results["measurements"].append({"engine": engine, "key": key, **m.as_dict()})
         rps = f"{m.rows_per_second:,.0f} rows/s, " if m.rows_per_second else ""
-        self.say(f"  {m.name}: {m.seconds:.1f} s, {rps}peak {m.peak_rss_mb:,.0f} MB")
+        idle = f", machine {m.cpu.idle:.0%} idle" if m.cpu else ""
+        self.say(f"  {m.name}: {m.seconds:.1f} s, {rps}peak {m.peak_rss_mb:,.0f} MB{idle}")
         return m
 
 

@@ -1,4 +1,5 @@
-"""Measure one command as its own child process: wall time and that child's peak memory."""
+"""Measure one command as its own child process: wall time, that child's peak memory, and where
+the machine's cores went meanwhile (:mod:`tests.benchmarks.cpu`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cutover.settings import redact_url
+from tests.benchmarks.cpu import CpuSampler, CpuShares
 
 __all__ = ["Measurement", "run_measured"]
 
@@ -22,6 +24,7 @@ class Measurement:
     seconds: float
     peak_rss_mb: float
     rows: int | None = None
+    cpu: CpuShares | None = None
 
     @property
     def rows_per_second(self) -> float | None:
@@ -80,6 +83,7 @@ def run_measured(
     out: IO[bytes] | int = stdout.open("wb") if stdout else err
     with tempfile.TemporaryDirectory(prefix="cutover-bench-") as tmp:
         report = Path(tmp) / "usage"
+        sampler = CpuSampler().start()
         try:
             code = subprocess.run(
                 [sys.executable, "-c", _LAUNCHER, str(report), *argv],
@@ -90,6 +94,7 @@ def run_measured(
                 check=False,
             ).returncode
         finally:
+            cpu = sampler.stop()
             for stream in {id(err): err, id(out): out}.values():
                 if not isinstance(stream, int):
                     stream.close()
@@ -97,7 +102,7 @@ def run_measured(
             where = f"; see {log}, which ends:\n{_tail(log, name)}" if log else ""
             raise RuntimeError(f"benchmark step {name!r} failed with exit code {code}{where}")
         seconds, maxrss = report.read_text(encoding="utf-8").split()
-    return Measurement(name, float(seconds), peak_rss_mb=int(maxrss) / 1024, rows=rows)
+    return Measurement(name, float(seconds), peak_rss_mb=int(maxrss) / 1024, rows=rows, cpu=cpu)
 
 
 def _tail(log: Path, name: str, lines: int = 15) -> str:

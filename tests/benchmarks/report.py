@@ -12,12 +12,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tests.benchmarks.cpu import IDLE_SAMPLE
 from tests.benchmarks.measure import Measurement
 
 __all__ = [
     "PEAK_LIMIT_MB",
     "RAW_COPY_LIMIT",
     "compare",
+    "cpu_lines",
     "format_table",
     "linearity",
     "micro_summary",
@@ -115,6 +117,27 @@ def _gist(error: str) -> str:
     return f"{head}: {said[-1]}" if said else head
 
 
+def cpu_lines(measurements: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Where the machine's cores went during each measured step that recorded it."""
+    sampled = [m for m in measurements if m.get("cpu")]
+    if not sampled:
+        return []
+    lines = [
+        "",
+        (
+            f"{'machine CPU while it ran':<52} {'user':>6} {'kernel':>7} {'idle':>6} "
+            f"{'iowait':>7}  one-second samples {IDLE_SAMPLE:.0%}+ idle"
+        ),
+    ]
+    for m in sampled:
+        c = m["cpu"]
+        lines.append(
+            f"{m['engine'] + ' ' + m['name']:<52} {c['user']:>6.1%} {c['kernel']:>7.1%} "
+            f"{c['idle']:>6.1%} {c['iowait']:>7.1%}  {c['idle_samples']} of {c['samples']}"
+        )
+    return lines
+
+
 def format_table(results: Mapping[str, Any]) -> str:
     """The console report of a benchmark's ``results.json``."""
     legacy = results.get("legacy") or {}
@@ -144,6 +167,7 @@ def format_table(results: Mapping[str, Any]) -> str:
         for engine, by_step in steps.items():
             text = ", ".join(f"{k} {v:.1f}" for k, v in by_step.items())
             lines.append(f"dry run steps, {engine} (s): {text}")
+    lines += cpu_lines(results.get("measurements", []))
     comparison = results.get("comparison", {})
     if comparison:
         lines += [
