@@ -12,9 +12,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 __all__ = ["IDLE_SAMPLE", "CpuSampler", "CpuShares", "shares"]
 
@@ -33,9 +32,6 @@ class CpuShares:
     iowait: float
     samples: int
     idle_samples: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _counters(line: str) -> tuple[int, int, int, int, int]:

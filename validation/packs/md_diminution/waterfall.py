@@ -238,12 +238,12 @@ def _relaxed_cells(
     month and type whose posting is above the rules and from which ``rule`` took days away
     (without it, the relaxed rules give that cell no more eligible days).
     """
-    cuts, want = ctx.comp.cuts_by_month, ctx.expected.get  # ctx.want, without a call per cell
+    cuts = ctx.comp.cuts_by_month
     candidates = [
         (cell, posted)
         for cell, posted in state.earned.items()
         if cell[1] in types
-        and posted > want(cell, 0)
+        and posted > ctx.want(cell)
         and cuts.get(cell[0], {}).get(cell[1], {}).get(rule, 0) > 0
     ]
     if not candidates:
