@@ -38,16 +38,24 @@ class Days(dict[Any, Any]):
 class PersonStream:
     """One fact table's rows, ordered by person (first column), fetched ``fetch_rows`` at a time.
 
-    ``take(person_id)`` gives that person's rows and skips the rows of persons before them;
-    persons must be asked for in the same order. ``rows`` and ``unmatched`` count what was
-    taken and what was skipped.
+    ``take(person_id)`` gives that person's rows, sorted by the values at the row positions
+    ``order``, and skips the rows of persons before them; persons must be asked for in the same
+    order. ``rows`` and ``unmatched`` count what was taken and what was skipped.
     """
 
-    def __init__(self, conn: Connection, name: str, cursor: DBAPICursor, fetch_rows: int) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        name: str,
+        cursor: DBAPICursor,
+        fetch_rows: int,
+        order: tuple[int, ...],
+    ) -> None:
         self.name = name
         self.rows = 0
         self.unmatched = 0
         self._cursor = cursor
+        self._order = itemgetter(*order)
         rows = rows_of(conn, cursor, fetch_rows)
         self._groups: Iterator[tuple[Any, Iterator[tuple[Any, ...]]]] = groupby(
             rows, key=itemgetter(0)
@@ -62,7 +70,7 @@ class PersonStream:
         if head is None or head[0] != person_id:
             self._head = head
             return []
-        out = list(head[1])
+        out = sorted(head[1], key=self._order)
         self.rows += len(out)
         self._head = next(self._groups, None)
         return out

@@ -10,6 +10,8 @@ arrive as SQLAlchemy's.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +23,8 @@ from target_builders import new_target, write_offenders
 import load
 from load import models as m
 from validation import OffenderFacts, ReadStats, RulePack, read_offenders
-from validation.reader import facts_hash
+from validation.queries import FACT_ORDER, FACT_TABLES, fact_queries
+from validation.reader import OffenderRecord, facts_hash
 
 TXN = m.CreditTransaction.__table__
 
@@ -29,6 +32,28 @@ TXN = m.CreditTransaction.__table__
 def two_offenders(pack: RulePack) -> list[tuple[OffenderFacts, str]]:
     clean = post_clean(baseline(), pack)
     return [(clean, "MCIH"), (replace(clean, person_id="P3"), "ECI")]
+
+
+def written_target(
+    tmp_path: Path, pack: RulePack
+) -> tuple[Path, sa.Engine, dict[str, OffenderRecord]]:
+    """A target file holding :func:`two_offenders`, and what the reader reads from it."""
+    path = tmp_path / "t.db"
+    engine = new_target(path)
+    write_offenders(engine, two_offenders(pack))
+    return path, engine, {r.person_id: r for r in read_offenders(engine)}
+
+
+@contextmanager
+def unchecked(path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain connection to the target file ``path``, committed and closed on leaving: it does
+    not enforce foreign keys, so rows can be made or rewritten that the target would refuse."""
+    raw = sqlite3.connect(path)
+    try:
+        yield raw
+        raw.commit()
+    finally:
+        raw.close()
 
 
 def set_source_key(engine: sa.Engine, txn_id: str, source_key: str) -> None:
@@ -58,12 +83,8 @@ def test_lineage_keys_are_trimmed_part_by_part_or_fall_back_to_the_natural_key(
 def test_rows_of_persons_outside_the_read_are_counted_not_given_to_a_neighbour(
     tmp_path: Path, pack: RulePack
 ) -> None:
-    path = tmp_path / "t.db"
-    engine = new_target(path)
-    write_offenders(engine, two_offenders(pack))
-    clean = {r.person_id: r for r in read_offenders(engine)}
-    raw = sqlite3.connect(path)  # foreign keys are not enforced here, so orphans can be made
-    try:
+    path, engine, clean = written_target(tmp_path, pack)
+    with unchecked(path) as raw:
         columns = [c.name for c in TXN.columns]
         names, marks = ", ".join(columns), ", ".join("?" for _ in columns)
         first = raw.execute(f"SELECT {names} FROM credit_transaction").fetchone()
@@ -73,9 +94,6 @@ def test_rows_of_persons_outside_the_read_are_counted_not_given_to_a_neighbour(
             raw.execute(
                 f"INSERT INTO credit_transaction ({names}) VALUES ({marks})", list(orphan.values())
             )
-        raw.commit()
-    finally:
-        raw.close()
     stats = ReadStats()
     records = list(read_offenders(engine, fetch_rows=2, stats=stats))
     assert [(r.person_id, r.facts, r.facts_hash) for r in records] == [
@@ -106,6 +124,37 @@ def test_the_hash_follows_the_facts_not_other_columns(tmp_path: Path, pack: Rule
     after = hashes(engine)
     assert after["P1"] != before["P1"]
     assert after["P3"] == before["P3"]
+
+
+def test_a_persons_rows_come_in_key_order_whatever_order_the_table_holds_them(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    path, engine, before = written_target(tmp_path, pack)
+    with unchecked(path) as raw:
+        for table in FACT_TABLES:  # the same rows, stored (and indexed by person) in reverse
+            key = ", ".join(f"{c.name} DESC" for c in m.Base.metadata.tables[table].primary_key)
+            raw.execute(f"CREATE TEMP TABLE copy AS SELECT * FROM {table}")
+            raw.execute(f"DELETE FROM {table}")
+            raw.execute(f"INSERT INTO {table} SELECT * FROM copy ORDER BY {key}")
+            raw.execute("DROP TABLE copy")
+        stored = [r[0] for r in raw.execute("SELECT txn_id FROM credit_transaction ORDER BY rowid")]
+    assert len(stored) > 2
+    assert stored == sorted(stored, reverse=True)
+    after = {r.person_id: r for r in read_offenders(engine, fetch_rows=3)}
+    assert after == before
+    ledger = [e.key for e in after["P1"].facts.ledger] if after["P1"].facts else []
+    assert len(ledger) > 2
+    assert ledger == sorted(ledger)
+
+
+def test_the_order_within_a_person_is_the_tables_key_within_a_person(tmp_path: Path) -> None:
+    engine = new_target(tmp_path / "t.db")
+    with engine.connect() as conn:
+        statements = fact_queries(conn, None, None)
+    for table in FACT_TABLES:
+        names = list(statements[table].selected_columns.keys())
+        key = {c.name for c in m.Base.metadata.tables[table].primary_key.columns} - {"person_id"}
+        assert {names[i] for i in FACT_ORDER[table]} == key, table
 
 
 def test_the_hash_depends_on_values_not_on_which_objects_are_shared() -> None:
