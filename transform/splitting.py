@@ -367,7 +367,13 @@ def _fill_part(
     final one, which computes the derived columns. With ``then`` (the DDL of a table
     ``fill.written`` and a select over the final rows), the select's rows go into that table;
     with ``kept`` (a select of the final rows), its rows go into ``fill.kept``. Returns the
-    rows and what each of ``tallies`` (selects over the final rows) found."""
+    rows and what each of ``tallies`` (selects over the final rows) found.
+
+    The rows before ``finish`` are dropped once the final table is made: the tables written
+    after it reuse their pages (SQLite's free list), so the part file is smaller and the
+    machine's memory is asked for fewer new pages. For 1.37 million postings (the ledger at
+    10,000 offenders, in one part) the file took 595 MB instead of 840 MB, and writing the
+    ``then`` table 1.17/1.21 s instead of 1.78/1.85 s."""
     Path(part).unlink(missing_ok=True)
     conn = sqlite3.connect(read_only_uri(database), uri=True, isolation_level=None)
     try:
@@ -381,6 +387,9 @@ def _fill_part(
         count = conn.execute(f"INSERT INTO fill.{rows} ({columns}) {statement}").rowcount
         if finish:
             conn.execute(f"CREATE TABLE fill.part AS {finish}")
+            # The tables written next take the pages of this one, no longer needed, instead of
+            # growing the file (see above).
+            conn.execute("DROP TABLE fill.rows")
         if then is not None:
             ddl, rows_of_it = then
             conn.execute(ddl)
