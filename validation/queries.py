@@ -47,8 +47,8 @@ FACT_TABLES = (
 #: (the table's key within a person: ``person_id``, ``_source_table`` and ``_source_key`` come
 #: first). The queries sort by person only; the reader sorts each person's few rows by these
 #: in Python (:class:`validation.streams.PersonStream`), which compares text as the binary
-#: collation does. Sorting the whole table by person and key took SQLite a temporary B-tree
-#: beside the ``person_id`` index, a third of the time of reading the ledger.
+#: collation does. Sorted by person and key, SQLite built a temporary B-tree beside the
+#: ``person_id`` index: reading 1,000 persons took 8% more instructions (callgrind).
 FACT_ORDER: dict[str, tuple[int, ...]] = {
     "commitment": (3,),
     "jail_credit": (3,),
