@@ -22,6 +22,7 @@ __all__ = [
     "PersonRange",
     "by_person",
     "date_text",
+    "fact_order",
     "fact_queries",
     "in_range",
     "person_ranges",
@@ -43,23 +44,30 @@ FACT_TABLES = (
     "legacy_release_calculation",
 )
 
-#: Per fact table: where, in its query's rows, the columns are that order one person's rows
-#: (the table's key within a person: ``person_id``, ``_source_table`` and ``_source_key`` come
-#: first). The queries sort by person only; the reader sorts each person's few rows by these
-#: in Python (:class:`validation.streams.PersonStream`), which compares text as the binary
-#: collation does. Sorted by person and key, SQLite built a temporary B-tree beside the
-#: ``person_id`` index: reading 1,000 persons took 8% more instructions (callgrind).
-FACT_ORDER: dict[str, tuple[int, ...]] = {
-    "commitment": (3,),
-    "jail_credit": (3,),
-    "document": (3,),
-    "assignment": (3,),
-    "segregation": (3,),
-    "labor_pool_attendance": (4, 3),
-    "infraction": (3,),
-    "credit_transaction": (3,),
-    "legacy_release_calculation": (3,),
+#: Per fact table: the columns that order one person's rows (the table's key within a person),
+#: as its query names them. The queries sort by person only; the reader sorts each person's few
+#: rows by these in Python (:func:`fact_order`, :class:`validation.streams.PersonStream`), which
+#: compares text as the binary collation does. Sorted by person and key, SQLite built a
+#: temporary B-tree beside the ``person_id`` index: reading 1,000 persons took 8% more
+#: instructions (callgrind).
+FACT_ORDER: dict[str, tuple[str, ...]] = {
+    "commitment": ("commitment_id",),
+    "jail_credit": ("jail_credit_id",),
+    "document": ("document_id",),
+    "assignment": ("assignment_id",),
+    "segregation": ("segregation_id",),
+    "labor_pool_attendance": ("week_begin_date", "institution_id"),
+    "infraction": ("infraction_id",),
+    "credit_transaction": ("txn_id",),
+    "legacy_release_calculation": ("calculated_as_of",),
 }
+
+
+def fact_order(statement: sa.Select[Any], table: str) -> tuple[int, ...]:
+    """Where :data:`FACT_ORDER`'s columns of ``table`` are in the rows of ``statement``, its
+    query from :func:`fact_queries`."""
+    names = list(statement.selected_columns.keys())
+    return tuple(names.index(name) for name in FACT_ORDER[table])
 
 
 def by_person(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -113,7 +121,8 @@ def fact_queries(
         persons_in = ids if persons_in is None else persons_in.where(p.c.person_id.in_(ids))
 
     def day(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-        return date_text(conn, column)
+        # Named as the column, so that FACT_ORDER finds it on every engine.
+        return date_text(conn, column).label(column.key)
 
     person = sa.select(p.c.person_id, p.c._batch, p.c.status_code).order_by(
         by_person(conn, p.c.person_id)

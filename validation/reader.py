@@ -39,7 +39,7 @@ from validation.facts import (
     OffenderFacts,
     SegregationFact,
 )
-from validation.queries import FACT_ORDER, FACT_TABLES, PersonRange, fact_queries
+from validation.queries import FACT_TABLES, PersonRange, fact_order, fact_queries
 from validation.streams import Days, PersonStream
 
 __all__ = [
@@ -205,7 +205,8 @@ def _read(
     try:
         for name in FACT_TABLES:
             cursor = open_cursor(conn, statements[name], f"cutover_{name}")
-            streams.append(PersonStream(conn, name, cursor, fetch_rows, FACT_ORDER[name]))
+            order = fact_order(statements[name], name)
+            streams.append(PersonStream(conn, name, cursor, fetch_rows, order))
         days = Days()
         for person_id, batch, status in rows_of(conn, persons, fetch_rows):
             stats.persons += 1
