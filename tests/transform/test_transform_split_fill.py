@@ -144,6 +144,24 @@ def test_a_split_fill_stores_the_rows_one_statement_stores_and_hashes_them(
     assert len(set(hashed.values())) == 40
 
 
+def _fill_keeping_blanks(
+    conn: sa.Connection, plain: sa.Table, parted: sa.Table, tallies: list[sa.Select[Any]]
+) -> splitting.Parts | None:
+    """``plain`` filled in one statement, then ``parted`` split, keeping the blank labels."""
+    recreate_filled(conn, plain, NAMES, SELECT)
+    conn.commit()
+    return recreate_filled(
+        conn,
+        parted,
+        NAMES,
+        SELECT,
+        split_on=SRC.c.pos,
+        derived={"_h": _hash(parted)},
+        keep=parted.c.label.is_(None),
+        tallies=tallies,
+    )
+
+
 def test_a_split_fill_can_keep_some_rows_and_count_them_all(engine: sa.Engine, split: None) -> None:
     """With ``keep``, the table holds only the rows that meet it, computed as the whole fill
     computes them; each part's ``tallies`` count all of its rows, the rest included."""
@@ -156,19 +174,8 @@ def test_a_split_fill_can_keep_some_rows_and_count_them_all(engine: sa.Engine, s
         sa.select(sa.func.count(sa.distinct(parted.c._pos)), sa.func.count(parted.c.day)),
     ]
     with engine.connect() as conn:
-        recreate_filled(conn, plain, NAMES, SELECT)
-        conn.commit()
         with capture_logs() as logs:
-            done = recreate_filled(
-                conn,
-                parted,
-                NAMES,
-                SELECT,
-                split_on=SRC.c.pos,
-                derived={"_h": _hash(parted)},
-                keep=parted.c.label.is_(None),
-                tallies=tallies,
-            )
+            done = _fill_keeping_blanks(conn, plain, parted, tallies)
         conn.commit()
         got = _stored(conn, parted)
         blank = _stored(conn, plain.select().where(plain.c.label.is_(None)).subquery())
@@ -186,6 +193,56 @@ def test_a_split_fill_can_keep_some_rows_and_count_them_all(engine: sa.Engine, s
     ]
     # Real days at positions 0 and 3 of every five (20030228, 19991231): 16 of 40.
     assert totals == [(20, 8), (20, 8)]
+
+
+def _fill_part_noting_tallies(*args: Any) -> Any:
+    """In a worker: the real part, then the tallies it ran written beside it, one per line."""
+    found = splitting._fill_part(*args)
+    part = Path(args[5])
+    noted = "\n".join(" ".join(sql.split()) for sql in args[8])
+    (part.parent / f"tallies-{part.name.rsplit('-', 1)[-1]}").write_text(noted)
+    return found
+
+
+def _objects(part: Path) -> set[tuple[str, str]]:
+    with closing(sqlite3.connect(part)) as conn:
+        return {(r[0], r[1]) for r in conn.execute("SELECT type, name FROM sqlite_schema")}
+
+
+def test_kept_rows_have_their_derived_columns_beside_the_stored_rows_not_copied_again(
+    engine: sa.Engine, split: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``keep``, a part's final rows are a view of the stored rows joined to a table of
+    the derived columns alone: the kept rows and their hashes are the ones the whole fill
+    computes, and a tally that reads no derived column reads the stored rows directly."""
+    _source(engine)
+    monkeypatch.setattr(splitting, "_fill_part", _fill_part_noting_tallies)
+    plain, parted = _table("plain"), _table("parted")
+    tallies = [
+        sa.select(parted.c._batch, sa.func.count()).group_by(parted.c._batch),
+        sa.select(sa.func.count(sa.distinct(parted.c._h))),
+    ]
+    with engine.connect() as conn:
+        done = _fill_keeping_blanks(conn, plain, parted, tallies)
+        objects = [_objects(p) for p in _parts(tmp_path)]
+        conn.commit()
+        got = _stored(conn, parted)
+        hashed = dict(conn.execute(sa.select(plain.c._pos, _hash(plain))).all())
+        blank = _stored(conn, plain.select().where(plain.c.label.is_(None)).subquery())
+    assert done is not None
+    shape = {("table", "rows"), ("table", "derived"), ("view", "part"), ("table", "kept")}
+    assert objects == [shape, shape]
+    assert [r[:-1] for r in got] == [r[:-1] for r in blank]
+    assert {r[0]: r[-1] for r in got} == {r[0]: hashed[r[0]] for r in blank}
+    per_batch, distinct = done.tallies
+    assert per_batch == [("B1", 20), ("B1", 20)]
+    assert distinct == [(20,), (20,)]  # every row of a part has a hash of its own
+    noted = [p.read_text().splitlines() for p in sorted(tmp_path.glob("tallies-*"))]
+    assert len(noted) == 2
+    for counted, hashes in noted:
+        assert "FROM fill.rows" in counted, counted
+        assert "fill.part" not in counted, counted
+        assert "FROM fill.part" in hashes, hashes
 
 
 def test_the_parts_are_detached_and_deleted_when_the_connection_goes_back(
