@@ -58,10 +58,12 @@ __all__ = [
     "BatchChecksum",
     "BatchMatch",
     "Checksums",
+    "StagedSide",
     "batch_checksums",
     "batch_matches",
     "digest_in_engine",
     "row_text",
+    "staged_side",
 ]
 
 _MOD = 1 << 128
@@ -99,6 +101,15 @@ class BatchMatch:
         return self.staged == self.target == self.matched and not self.duplicates
 
 
+@dataclass(frozen=True)
+class StagedSide:
+    """What :func:`batch_matches` reads of the staged side alone, per batch: the rows, and the
+    keys staged more than once. A load never writes staging, so it can be read beside one."""
+
+    rows: dict[str, int]
+    duplicates: dict[str, int]
+
+
 @dataclass
 class Checksums:
     """Checksums (or engine comparisons) already read, per table name and batch, to reuse.
@@ -111,6 +122,8 @@ class Checksums:
     matches: dict[str, dict[str, BatchMatch]] = field(default_factory=dict)
     #: Whether the checksums were digested by the engine (:func:`digest_in_engine`).
     in_engine: bool = False
+    #: The staged side of :func:`batch_matches`, read apart (kept when the target changes).
+    sides: dict[str, StagedSide] = field(default_factory=dict)
 
     def forget(self, table: str) -> None:
         """Drop what was read of the target side of ``table`` (the load changed it)."""
@@ -157,52 +170,69 @@ def batch_checksums(
     return {b: BatchChecksum(counts[b], sums.get(b, 0) % _MOD) for b in sorted(chosen)}
 
 
+def _chosen(t: Table, wanted: Set[str] | None) -> list[ColumnElement[bool]]:
+    return [t.c._batch.in_(sorted(wanted))] if wanted is not None else []
+
+
+def _per_batch(conn: Connection, query: Any) -> dict[str, int]:
+    return {str(row[0]): int(row[1]) for row in conn.execute(query)}
+
+
+def _rows_per_batch(conn: Connection, table: Table, wanted: Set[str] | None) -> dict[str, int]:
+    query = select(table.c._batch, func.count()).where(*_chosen(table, wanted))
+    return _per_batch(conn, query.group_by(table.c._batch))
+
+
+def staged_side(
+    conn: Connection, staged: Table, keys: tuple[str, ...], wanted: Set[str] | None = None
+) -> StagedSide:
+    """The staged side of :func:`batch_matches`: ``staged``'s rows per batch and the keys it
+    holds more than once in a batch (``conn`` may be staging's own connection)."""
+    twice = (
+        select(staged.c._batch)
+        .where(*_chosen(staged, wanted))
+        .group_by(staged.c._batch, *(staged.c[k] for k in keys))
+        .having(func.count() > 1)
+        .subquery()
+    )
+    duplicates = _per_batch(conn, select(twice.c._batch, func.count()).group_by(twice.c._batch))
+    return StagedSide(_rows_per_batch(conn, staged, wanted), duplicates)
+
+
 def batch_matches(
     conn: Connection,
     table: Table,
     staged: Table,
     keys: tuple[str, ...],
     wanted: Set[str] | None = None,
+    side: StagedSide | None = None,
 ) -> dict[str, BatchMatch]:
     """Per batch, ``staged`` (an ``xf_`` table in an attached database) against ``table``.
 
     Every batch either side holds, or those in ``wanted``. Four set-based queries: the counts
-    of each side, the join on key, batch and row hash, and the keys staged more than once.
+    of each side, the join on key, batch and row hash, and the keys staged more than once;
+    ``side``, the staged side already read for the same wanted batches (:func:`staged_side`),
+    spares the two that read staging alone.
     """
-
-    def chosen(t: Table) -> list[ColumnElement[bool]]:
-        return [t.c._batch.in_(sorted(wanted))] if wanted is not None else []
-
-    def per_batch(query: Any) -> dict[str, int]:
-        return {str(row[0]): int(row[1]) for row in conn.execute(query)}
-
-    counts = [
-        per_batch(select(t.c._batch, func.count()).where(*chosen(t)).group_by(t.c._batch))
-        for t in (staged, table)
-    ]
+    if side is None:
+        side = staged_side(conn, staged, keys, wanted)
+    loaded = _rows_per_batch(conn, table, wanted)
     same = and_(
         *(table.c[k] == staged.c[k] for k in keys),
         table.c._batch == staged.c._batch,
         table.c._row_hash == staged.c._row_hash,
     )
-    matched = per_batch(
+    matched = _per_batch(
+        conn,
         select(staged.c._batch, func.count())
         .select_from(staged.join(table, same))
-        .where(*chosen(staged))
-        .group_by(staged.c._batch)
+        .where(*_chosen(staged, wanted))
+        .group_by(staged.c._batch),
     )
-    twice = (
-        select(staged.c._batch)
-        .where(*chosen(staged))
-        .group_by(staged.c._batch, *(staged.c[k] for k in keys))
-        .having(func.count() > 1)
-        .subquery()
-    )
-    duplicates = per_batch(select(twice.c._batch, func.count()).group_by(twice.c._batch))
-    found = (counts[0], counts[1], matched, duplicates)
+    found = (side.rows, loaded, matched, side.duplicates)
     return {
-        b: BatchMatch(*(side.get(b, 0) for side in found))
-        for b in sorted(set(counts[0]) | set(counts[1]))
+        b: BatchMatch(*(counts.get(b, 0) for counts in found))
+        for b in sorted(set(side.rows) | set(loaded))
     }
 
 

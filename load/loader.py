@@ -53,7 +53,13 @@ from load.batch import (
     describe_error,
     step,
 )
-from load.checksum import Checksums, batch_checksums, digest_in_engine
+from load.checksum import (
+    Checksums,
+    StagedSide,
+    batch_checksums,
+    digest_in_engine,
+    staged_side,
+)
 from load.constraints import validate_foreign_keys
 from load.engine import (
     attachable,
@@ -191,6 +197,11 @@ def load_run(
         todo = _batches(staged, held, batches)
         known = Checksums(in_engine=digest_in_engine(staging, target))
         unchanged = _unchanged(staging, target, held, todo, known, attached=bool(staging_attach))
+        # A first load from an attached SQLite staging file keeps one core busy while it
+        # inserts: the reconciliation's reading of staging alone is done meanwhile, beside it.
+        sides: Future[dict[str, StagedSide]] | None = None
+        if first and check and staging_attach and usable_cores() >= 2:
+            sides = beside.submit(_staged_sides, staging, xf_tables, todo)
         together: tuple[list[BatchResult], float] | None = None
         try:
             if first:
@@ -235,6 +246,8 @@ def load_run(
             validate_foreign_keys(target, names)
         report = None
         if check:
+            if sides is not None:
+                known.sides.update(sides.result())
             for name in {t.table for b in results for t in b.tables if t.changed}:
                 known.forget(name)
             staged_rows = sum(t.staged for b in results for t in b.tables)
@@ -329,6 +342,20 @@ def _index_batches(staging: Engine, xf_tables: dict[Table, Table]) -> None:
             f"could not index the transform output by batch: {describe_error(exc)}",
             hint="the load needs write access to the staging database",
         ) from exc
+
+
+def _staged_sides(
+    staging: Engine, xf_tables: dict[Table, Table], batches: Sequence[str]
+) -> dict[str, StagedSide]:
+    """The staged side of the reconciliation's comparison of each table (its rows and the keys
+    staged more than once, per batch: :func:`load.checksum.staged_side`), read on staging's
+    own connection. No load writes staging, so it may be read while a load runs."""
+    plain, wanted = MetaData(), set(batches)
+    with staging.connect() as conn:
+        return {
+            table.name: staged_side(conn, xf_table(table, plain), key_columns(table), wanted)
+            for table in xf_tables
+        }
 
 
 def _batches(

@@ -38,6 +38,7 @@ from load.checksum import (
     BatchChecksum,
     BatchMatch,
     Checksums,
+    StagedSide,
     batch_checksums,
     batch_matches,
     digest_in_engine,
@@ -307,7 +308,11 @@ def reconcile(
         read = Checksums(in_engine=in_engine)
         if known is not None and known.in_engine == in_engine:
             read = Checksums(
-                dict(known.staged), dict(known.target), dict(known.matches), in_engine=in_engine
+                dict(known.staged),
+                dict(known.target),
+                dict(known.matches),
+                in_engine=in_engine,
+                sides=dict(known.sides),
             )
         missing = (
             []
@@ -401,12 +406,14 @@ def _staged_checksums(
     return os.getpid(), found
 
 
-def staged_matches(engine: Engine, table: Table, wanted: set[str] | None) -> dict[str, BatchMatch]:
+def staged_matches(
+    engine: Engine, table: Table, wanted: set[str] | None, side: StagedSide | None = None
+) -> dict[str, BatchMatch]:
     """:func:`load.checksum.batch_matches` of ``table``, on a target engine with the staging
-    file attached as :data:`load.transfer.STAGING_SCHEMA`."""
+    file attached as :data:`load.transfer.STAGING_SCHEMA`; ``side``, its staged side if read."""
     xf = xf_table(table, MetaData(), schema=STAGING_SCHEMA)
     with engine.connect() as conn:
-        return batch_matches(conn, table, xf, key_columns(table), wanted)
+        return batch_matches(conn, table, xf, key_columns(table), wanted, side)
 
 
 def _table_lines(
@@ -419,7 +426,9 @@ def _table_lines(
 ) -> list[TableLine]:
     keys = key_columns(table)
     if joined is not None:
-        matches = known.matches.get(table.name) or staged_matches(joined, table, wanted)
+        matches = known.matches.get(table.name) or staged_matches(
+            joined, table, wanted, known.sides.get(table.name)
+        )
         return [
             TableLine(table.name, b, m.staged, m.target, matched=m.matched, duplicates=m.duplicates)
             for b, m in matches.items()

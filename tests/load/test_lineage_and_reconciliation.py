@@ -17,10 +17,11 @@ from structlog.testing import capture_logs
 
 from cutover.errors import ConfigError, ReconciliationError
 from load import migrate
+from load.checksum import Checksums, StagedSide, staged_side
 from load.lineage import HIDDEN, trace, verify_lineage
 from load.loader import load_run
 from load.reconcile import reconcile
-from load.tables import load_order
+from load.tables import key_columns, load_order, xf_table
 
 #: Engine-independent behaviour is proved on SQLite only, to keep the suite fast.
 sqlite_only = pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
@@ -183,8 +184,17 @@ def test_rows_matched_in_the_engine_catch_a_key_staged_twice_and_a_row_in_anothe
     assert [(t.table, t.batch, t.staged) for t in by_checksum.tables] == [
         (t.table, t.batch, t.staged) for t in clean.tables
     ]
-    # The target gains a row the staging never had; staging holds another key twice: the
-    # counts agree, and so would a join that is not checked for keys staged twice.
+    _stage_a_key_twice_and_move_a_person(staging_url, target_url)
+    problems = reconcile(staging_url, target_url).problems
+    assert "credit_transaction [MCIH]: 1 key(s) staged more than once" in problems
+    assert "person [ECI]: 3 row(s) staged, 2 in the target" in problems
+    assert "person [MCIH]: 3 row(s) staged, 4 in the target" in problems
+
+
+def _stage_a_key_twice_and_move_a_person(staging_url: str, target_url: str) -> None:
+    """The target gains a row the staging never had; staging holds another key twice: the
+    counts agree, and so would a join that is not checked for keys staged twice. A person of
+    batch ECI moves to MCIH in the target."""
     _execute(
         target_url,
         "INSERT INTO credit_transaction SELECT 'T9', person_id, commitment_id, credit_type, "
@@ -198,10 +208,35 @@ def test_rows_matched_in_the_engine_catch_a_key_staged_twice_and_a_row_in_anothe
         "WHERE txn_id = 'T0002000011'",
     )
     _execute(target_url, "UPDATE person SET _batch = 'MCIH' WHERE person_id = '000100001'")
-    problems = reconcile(staging_url, target_url).problems
-    assert "credit_transaction [MCIH]: 1 key(s) staged more than once" in problems
-    assert "person [ECI]: 3 row(s) staged, 2 in the target" in problems
-    assert "person [MCIH]: 3 row(s) staged, 4 in the target" in problems
+
+
+@sqlite_only
+def test_the_staged_side_read_apart_on_staging_serves_the_engine_comparison(
+    staging_url: str, target_url: str, loaded: Dataset
+) -> None:
+    """The rows and keys staged twice per batch, read on staging's own connection
+    (``staged_side``, as a first load reads them beside its insert), give the reconciliation
+    the same findings as the comparison on the attached file; and they are what it uses."""
+    _stage_a_key_twice_and_move_a_person(staging_url, target_url)
+    staging = sa.create_engine(staging_url)
+    plain = sa.MetaData()
+    with staging.connect() as conn:
+        present = set(sa.inspect(conn).get_table_names())
+        staged = [(t, xf_table(t, plain)) for t in load_order() if f"xf_{t.name}" in present]
+        sides = {t.name: staged_side(conn, xf, key_columns(t)) for t, xf in staged}
+    staging.dispose()
+    assert sides["credit_transaction"].duplicates == {"MCIH": 1}
+    assert sides["person"].rows["ECI"] == 3
+    whole = reconcile(staging_url, target_url)
+    apart = reconcile(staging_url, target_url, known=Checksums(sides=sides))
+    assert apart.problems == whole.problems
+    assert [(t.table, t.batch, t.staged, t.target, t.matched) for t in apart.tables] == [
+        (t.table, t.batch, t.staged, t.target, t.matched) for t in whole.tables
+    ]
+    ledger = sides["credit_transaction"]
+    told = dict(sides, credit_transaction=StagedSide(ledger.rows, {"MCIH": 5}))
+    problems = reconcile(staging_url, target_url, known=Checksums(sides=told)).problems
+    assert "credit_transaction [MCIH]: 5 key(s) staged more than once" in problems
 
 
 @sqlite_only

@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,11 @@ import sqlalchemy as sa
 from conftest import Dataset, build_dataset, snapshot, write_staging
 
 from cutover.errors import LoadError
-from load import migrate
+from load import loader, migrate
 from load.engine import sort_threads
-from load.loader import LoadProgress, load_run
+from load.loader import LoadProgress, LoadResult, load_run
 from load.tables import target_table
+from load.transfer import STAGING_SCHEMA
 
 #: Engine-independent behaviour is proved on SQLite only, to keep the suite fast.
 sqlite_only = pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
@@ -62,6 +65,15 @@ def test_load_fills_every_staged_row_and_reconciles(
     assert len(_rows(target_url, "credit_transaction")) == 18
 
 
+def _load_noting(staging_url: str, target_url: str, note: Callable[..., None]) -> LoadResult:
+    """``load_run``, with ``note`` told every statement any engine runs meanwhile."""
+    sa.event.listen(sa.Engine, "before_cursor_execute", note)
+    try:
+        return load_run(staging_url, target_url)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", note)
+
+
 def test_a_first_sqlite_load_builds_its_indexes_with_helper_threads_and_checks_without(
     staging_url: str, tmp_path: Path, dataset: Dataset
 ) -> None:
@@ -80,11 +92,7 @@ def test_a_first_sqlite_load_builds_its_indexes_with_helper_threads_and_checks_w
         driver = conn.connection.driver_connection
         seen.append((" ".join(statement.split()), driver.execute("PRAGMA threads").fetchone()[0]))
 
-    sa.event.listen(sa.Engine, "before_cursor_execute", threads)
-    try:
-        result = load_run(staging_url, target_url)
-    finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", threads)
+    result = _load_noting(staging_url, target_url, threads)
     assert result.together_seconds is not None
 
     def helpers(text: str) -> set[int]:
@@ -96,6 +104,36 @@ def test_a_first_sqlite_load_builds_its_indexes_with_helper_threads_and_checks_w
     assert helpers("PRAGMA foreign_key_check(credit_transaction)") == {0}
     # The reconciliation's count of the legacy keys each target table traces to.
     assert helpers("count(DISTINCT credit_transaction._source_key)") == {0}
+
+
+def test_a_first_sqlite_load_reads_staging_for_its_reconciliation_while_it_inserts(
+    staging_url: str, tmp_path: Path, dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reconciliation's reading of staging alone (rows and keys staged twice per batch)
+    runs beside the first load's insert, on staging's own connection; the comparison on the
+    attached file then reads only what needs the target."""
+    monkeypatch.setattr(loader, "usable_cores", lambda: 2)
+    target_url = f"sqlite:///{tmp_path / 'target.db'}"
+    migrate.upgrade(target_url)
+    write_staging(staging_url, dataset)
+    seen: list[tuple[str, str]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append((threading.current_thread().name, " ".join(statement.split())))
+
+    result = _load_noting(staging_url, target_url, note)
+    assert result.together_seconds is not None
+    assert result.reconciliation is not None
+    assert result.reconciliation.ok
+    twice = [(thread, sql) for thread, sql in seen if "HAVING count(*) >" in sql]
+    assert len(twice) == len(dataset.tables)
+    for thread, sql in twice:
+        assert thread.startswith("load-beside"), (thread, sql)
+        assert f"{STAGING_SCHEMA}." not in sql, sql  # staging's own connection, not attached
+    # The comparison on the attached file counted the target's rows and matched them only.
+    attached = [sql for _t, sql in seen if f"{STAGING_SCHEMA}.xf_credit_transaction" in sql]
+    assert attached
+    assert not [sql for sql in attached if "HAVING" in sql], attached
 
 
 def test_rerun_of_the_same_output_changes_nothing(
