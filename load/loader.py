@@ -25,7 +25,11 @@ On PostgreSQL, two pieces of work whose locks let others read run in a thread be
 first load's batch index of the staged tables (built while the copy reads them) and the
 validation of the target's foreign keys (while the reconciliation reads the target). At 10,000
 offenders, both sides on PostgreSQL, the load took 22.1-22.4 s against 23.5-24.1 s (four runs
-each way).
+each way). On SQLite, a first load from an attached staging file has that thread read what the
+reconciliation reads of staging alone (each table's rows and keys staged more than once, per
+batch) while it inserts, on staging's own connection: no load writes staging. At 100,000
+offenders, the load alone, old and new in turn: the reconciliation and what follows the
+insert 17.6-19.4 s against 23.9-26.1 s.
 """
 
 from __future__ import annotations
