@@ -63,6 +63,8 @@ __all__ = [
     "batch_matches",
     "digest_in_engine",
     "row_text",
+    "rows_per_batch",
+    "staged_duplicates",
     "staged_side",
 ]
 
@@ -178,16 +180,20 @@ def _per_batch(conn: Connection, query: Any) -> dict[str, int]:
     return {str(row[0]): int(row[1]) for row in conn.execute(query)}
 
 
-def _rows_per_batch(conn: Connection, table: Table, wanted: Set[str] | None) -> dict[str, int]:
+def rows_per_batch(
+    conn: Connection, table: Table, wanted: Set[str] | None = None
+) -> dict[str, int]:
+    """``table``'s rows per batch (every batch, or those in ``wanted``), read through its
+    ``_batch`` index."""
     query = select(table.c._batch, func.count()).where(*_chosen(table, wanted))
     return _per_batch(conn, query.group_by(table.c._batch))
 
 
-def staged_side(
+def staged_duplicates(
     conn: Connection, staged: Table, keys: tuple[str, ...], wanted: Set[str] | None = None
-) -> StagedSide:
-    """The staged side of :func:`batch_matches`: ``staged``'s rows per batch and the keys it
-    holds more than once in a batch (``conn`` may be staging's own connection)."""
+) -> dict[str, int]:
+    """Per batch, the keys ``staged`` holds more than once (``conn`` may be staging's own
+    connection): read in key order from the batch index, without a sort."""
     twice = (
         select(staged.c._batch)
         .where(*_chosen(staged, wanted))
@@ -195,8 +201,17 @@ def staged_side(
         .having(func.count() > 1)
         .subquery()
     )
-    duplicates = _per_batch(conn, select(twice.c._batch, func.count()).group_by(twice.c._batch))
-    return StagedSide(_rows_per_batch(conn, staged, wanted), duplicates)
+    return _per_batch(conn, select(twice.c._batch, func.count()).group_by(twice.c._batch))
+
+
+def staged_side(
+    conn: Connection, staged: Table, keys: tuple[str, ...], wanted: Set[str] | None = None
+) -> StagedSide:
+    """The staged side of :func:`batch_matches`: ``staged``'s rows per batch and the keys it
+    holds more than once in a batch (``conn`` may be staging's own connection)."""
+    return StagedSide(
+        rows_per_batch(conn, staged, wanted), staged_duplicates(conn, staged, keys, wanted)
+    )
 
 
 def batch_matches(
@@ -216,7 +231,7 @@ def batch_matches(
     """
     if side is None:
         side = staged_side(conn, staged, keys, wanted)
-    loaded = _rows_per_batch(conn, table, wanted)
+    loaded = rows_per_batch(conn, table, wanted)
     same = and_(
         *(table.c[k] == staged.c[k] for k in keys),
         table.c._batch == staged.c._batch,

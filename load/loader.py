@@ -26,8 +26,9 @@ first load's batch index of the staged tables (built while the copy reads them) 
 validation of the target's foreign keys (while the reconciliation reads the target). At 10,000
 offenders, both sides on PostgreSQL, the load took 22.1-22.4 s against 23.5-24.1 s (four runs
 each way). On SQLite, a first load from an attached staging file has that thread read what the
-reconciliation reads of staging alone (each table's rows and keys staged more than once, per
-batch) while it inserts, on staging's own connection: no load writes staging. At 100,000
+reconciliation reads of staging alone (the keys each table stages more than once, per batch;
+its rows per batch are the ones counted before the load) while it inserts, on staging's own
+connection: no load writes staging. At 100,000
 offenders, the load alone, old and new in turn: the reconciliation and what follows the
 insert 17.6-19.4 s against 23.9-26.1 s.
 """
@@ -41,7 +42,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Index, MetaData, Table, func, inspect, select
+from sqlalchemy import Engine, Index, MetaData, Table, inspect
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -62,7 +63,8 @@ from load.checksum import (
     StagedSide,
     batch_checksums,
     digest_in_engine,
-    staged_side,
+    rows_per_batch,
+    staged_duplicates,
 )
 from load.constraints import validate_foreign_keys
 from load.engine import (
@@ -205,7 +207,7 @@ def load_run(
         # inserts: the reconciliation's reading of staging alone is done meanwhile, beside it.
         sides: Future[dict[str, StagedSide]] | None = None
         if first and check and staging_attach and usable_cores() >= 2:
-            sides = beside.submit(_staged_sides, staging, xf_tables, todo)
+            sides = beside.submit(_staged_sides, staging, xf_tables, staged, todo)
         together: tuple[list[BatchResult], float] | None = None
         try:
             if first:
@@ -349,17 +351,24 @@ def _index_batches(staging: Engine, xf_tables: dict[Table, Table]) -> None:
 
 
 def _staged_sides(
-    staging: Engine, xf_tables: dict[Table, Table], batches: Sequence[str]
+    staging: Engine,
+    xf_tables: dict[Table, Table],
+    staged: Mapping[str, Mapping[str, int]],
+    batches: Sequence[str],
 ) -> dict[str, StagedSide]:
-    """The staged side of the reconciliation's comparison of each table (its rows and the keys
-    staged more than once, per batch: :func:`load.checksum.staged_side`), read on staging's
-    own connection. No load writes staging, so it may be read while a load runs."""
+    """The staged side of the reconciliation's comparison of each table
+    (:class:`load.checksum.StagedSide`): its rows per batch, as ``staged`` already counted
+    them, and the keys staged more than once, read on staging's own connection. No load
+    writes staging, so it may be read while a load runs."""
     plain, wanted = MetaData(), set(batches)
+    sides = {}
     with staging.connect() as conn:
-        return {
-            table.name: staged_side(conn, xf_table(table, plain), key_columns(table), wanted)
-            for table in xf_tables
-        }
+        for table in xf_tables:
+            xf = xf_table(table, plain)
+            rows = {b: n for b, n in staged.get(xf.name, {}).items() if b in wanted}
+            twice = staged_duplicates(conn, xf, key_columns(table), wanted)
+            sides[table.name] = StagedSide(rows, twice)
+    return sides
 
 
 def _batches(
@@ -375,12 +384,8 @@ def _batches(
 
 def _rows_per_batch(engine: Engine, tables: list[Table]) -> dict[str, dict[str, int]]:
     """Rows per table name and batch (each table's read through its ``_batch`` index)."""
-    found: dict[str, dict[str, int]] = {}
     with engine.connect() as conn:
-        for t in tables:
-            query = select(t.c._batch, func.count()).group_by(t.c._batch)
-            found[t.name] = {str(row[0]): int(row[1]) for row in conn.execute(query)}
-    return found
+        return {t.name: rows_per_batch(conn, t) for t in tables}
 
 
 def _unchanged(
