@@ -3,6 +3,9 @@
 Computed after a table is written, from what was written (not from what was intended): per
 source batch, ``source_rows`` (rows the mapping's filter keeps) must equal ``loaded`` (rows in
 ``xf_<table>``) + ``merged`` + ``quarantined`` (distinct source keys in ``xf__quarantine``).
+When worker processes wrote ``xf_<table>`` from their parts (:mod:`transform.splitting`), the
+rows per batch are those each counted of the rows it wrote, and ``xf_<table>`` must hold their
+sum.
 ``filtered`` counts the rows the filter excluded, and the staged table's row count must equal
 the kept rows plus the filtered ones (a join that multiplies rows breaks this). Either failure
 raises :class:`cutover.errors.ReconciliationError` naming the table and batch.
@@ -60,11 +63,13 @@ class TableAccount:
 class WorkCounts:
     """The counts of a working table that the worker processes computing it took
     (:func:`work_tallies`), when it keeps only its flagged rows: all its rows, their distinct
-    positions, and per batch its rows and merged rows."""
+    positions, per batch its rows and merged rows, and per batch the rows they wrote into
+    ``xf_<table>``."""
 
     rows: int
     positions: int
     batches: dict[str, tuple[int, int]]
+    written: dict[str, int]
 
 
 def _per_batch(work: sa.Table) -> sa.Select[Any]:
@@ -74,18 +79,34 @@ def _per_batch(work: sa.Table) -> sa.Select[Any]:
     )
 
 
-def work_tallies(work: sa.Table) -> list[sa.Select[Any]]:
-    """What each worker counts of all the rows of its part of the working table, for
-    :func:`add_tallies`: rows and merged rows per batch, and distinct positions."""
-    return [_per_batch(work), sa.select(sa.func.count(sa.distinct(work.c._pos)))]
+def work_tallies(work: sa.Table, xf: sa.Table) -> list[sa.Select[Any]]:
+    """What each worker counts, for :func:`add_tallies`: of all the rows of its part of the
+    working table, rows and merged rows per batch and distinct positions; of the rows it wrote
+    into ``xf``, rows per batch.
+
+    Each worker counts the rows it wrote, where this process would group the whole of ``xf``
+    by batch, one sort of all its rows: for the ledger at 100,000 offenders (13.9 million
+    rows), 4.5-4.9 s in this process, against 0.4 s to count them all (which the accounting
+    still does, to see that the parts' rows all went in)."""
+    return [
+        _per_batch(work),
+        sa.select(sa.func.count(sa.distinct(work.c._pos))),
+        sa.select(xf.c._batch, sa.func.count()).group_by(xf.c._batch),
+    ]
 
 
 def add_tallies(rows: int, found: Sequence[Sequence[tuple[Any, ...]]]) -> WorkCounts:
     """The whole table's counts from its ``rows`` and every part's :func:`work_tallies`: the
     parts hold disjoint ranges of positions, so their distinct positions add up too."""
-    per_batch, positions = found
+    per_batch, positions, written = found
+    loaded: Counter[str] = Counter()
+    for batch, count in written:
+        loaded[str(batch)] += int(count)
     return WorkCounts(
-        rows=rows, positions=sum(int(p[0]) for p in positions), batches=_by_batch(per_batch)
+        rows=rows,
+        positions=sum(int(p[0]) for p in positions),
+        batches=_by_batch(per_batch),
+        written=dict(loaded),
     )
 
 
@@ -174,7 +195,11 @@ def account_table(
         )
         source = Counter({batch: rows for batch, (rows, _) in per_batch.items()})
         merged = Counter({batch: m for batch, (_, m) in per_batch.items()})
-        loaded = _counts(conn, sa.select(xf.c._batch, sa.func.count()).group_by(xf.c._batch))
+        loaded = (
+            _written_in_parts(conn, plan, xf, counts)
+            if counts is not None
+            else _counts(conn, sa.select(xf.c._batch, sa.func.count()).group_by(xf.c._batch))
+        )
     quarantined = _counts(
         conn,
         sa.select(q.c.batch, sa.func.count(sa.distinct(q.c.source_key)))
@@ -237,6 +262,25 @@ def account_table(
         sum(filtered.values()),
         len(batches),
     )
+
+
+def _written_in_parts(
+    conn: sa.Connection, plan: TablePlan, xf: sa.Table, counts: WorkCounts
+) -> Counter[str]:
+    """The rows of ``xf_<table>`` per batch as the workers counted those they wrote, once
+    ``xf_<table>`` is seen to hold as many rows as they wrote in all."""
+    written = Counter(counts.written)
+    held = int(conn.execute(sa.select(sa.func.count()).select_from(xf)).scalar_one())
+    if held != sum(written.values()):
+        raise ReconciliationError(
+            f"{plan.name}: {xf.name} holds {held} rows, but the worker processes wrote "
+            f"{sum(written.values())}",
+            table=plan.name,
+            source_table=plan.source_table,
+            hint="a row was lost or added between the workers' parts and the table; run the "
+            "transform again, and report it if it happens again",
+        )
+    return written
 
 
 def _filtered(plan: TablePlan, kept: sa.ColumnElement[bool]) -> sa.Select[Any]:

@@ -215,7 +215,7 @@ def _fill(
         derived=derived,
         then=then,
         keep=keep,
-        tallies=work_tallies(work) if keep is not None else (),
+        tallies=work_tallies(work, xf) if keep is not None else (),
     )
     split = parts is not None
     counts = (

@@ -90,7 +90,8 @@ def fill_in_parts(
     compute it from their part too, and the table is made anew and filled from theirs in
     position order. ``keep``, a condition on ``table``'s final rows, leaves in ``table`` only
     the rows that meet it (``then`` still reads them all); ``tallies`` are selects over all of
-    ``table``'s final rows that each worker runs on its part, returned in :class:`Parts`."""
+    ``table``'s final rows, or over the rows of ``then``'s table, that each worker runs on its
+    part (on the rows it wrote for ``then``), returned in :class:`Parts`."""
     driver = _splittable(conn)
     if driver is None:
         return None
@@ -124,10 +125,7 @@ def fill_in_parts(
             if keep is not None
             else None
         )
-        counted = [
-            _literal(conn, _reading(table, final if _reads(t, table, derived) else stored, t))
-            for t in tallies
-        ]
+        counted = [_literal(conn, _tally(table, t, derived, final, stored, then)) for t in tallies]
     except CompileError:
         return None
     path = Path(conn.engine.url.database or "").resolve()
@@ -373,6 +371,22 @@ def _finishing(
     )
 
 
+def _tally(
+    table: sa.Table,
+    tally: sa.Select[Any],
+    derived: dict[str, sa.ColumnElement[Any]],
+    final: sa.Table,
+    stored: sa.Table,
+    then: tuple[sa.Table, sa.Select[Any]] | None,
+) -> sa.Select[Any]:
+    """``tally`` made to read a part: the rows the worker wrote (``fill.written``) when it is
+    over ``then``'s table, else the part's final rows, or its stored rows when it reads no
+    ``derived`` column (no join with the view, on the narrow path)."""
+    if then is not None and any(element is then[0] for element in iterate(tally)):
+        return _reading(then[0], _in_part(then[0], "written"), tally)
+    return _reading(table, final if _reads(tally, table, derived) else stored, tally)
+
+
 def _reads(
     select: sa.Select[Any], table: sa.Table, columns: dict[str, sa.ColumnElement[Any]]
 ) -> bool:
@@ -436,7 +450,7 @@ def _fill_part(
     With ``then`` (the DDL of a table ``fill.written`` and a select over the final rows), the
     select's rows go into that table; with ``kept`` (a select of the final rows), its rows go
     into ``fill.kept``. Returns the rows and what each of ``tallies`` (selects over the final
-    rows) found."""
+    rows, or over the rows written for ``then``) found."""
     Path(part).unlink(missing_ok=True)
     conn = sqlite3.connect(read_only_uri(database), uri=True, isolation_level=None)
     try:

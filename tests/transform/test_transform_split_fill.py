@@ -366,6 +366,67 @@ def test_a_split_transform_writes_what_a_whole_one_writes(
     assert event["kept"] == (len(quarantined) if "fn:" not in mapping else None)
 
 
+def _split_out_project(tmp_path: Path) -> MappingProject:
+    """The row-hash mapping without its Python column, batches by institution: two of them."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "project.yaml").write_text(PROJECT, encoding="utf-8")
+    (folder / "out.yaml").write_text(MAPPING_SQL_ONLY, encoding="utf-8")
+    return load_project(folder)
+
+
+_OUT_ROWS = [
+    *ROWS,
+    ("007", "S2", "B   ", "x1 ", "20030231", "2Y    "),
+    ("008", "S2", "C", "", "", ""),
+]
+
+
+def test_the_workers_count_the_xf_rows_they_wrote_per_batch_for_the_accounting(
+    tmp_path: Path, split: None
+) -> None:
+    """The accounting reads the rows per batch of ``xf_out`` that the workers counted of those
+    they wrote; this process only counts the table whole, never grouping it by batch."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'staging.db'}")
+    statements: list[str] = []
+    try:
+        stage(engine, "h", "SRC", COLUMNS, _OUT_ROWS, key=["ID"])
+        sa.event.listen(engine, "before_cursor_execute", lambda *a, **_k: statements.append(a[2]))
+        run_transform(_split_out_project(tmp_path), engine, TARGET, "run-1")
+        written = rows(engine, "xf_out")
+        accounted = rows(engine, "xf__accounting")
+    finally:
+        engine.dispose()
+    per_batch = {b: sum(1 for r in written if r["_batch"] == b) for b in ("S1", "S2")}
+    assert min(per_batch.values()) > 0
+    assert {a["batch"]: a["loaded"] for a in accounted} == per_batch
+    grouped = [s for s in statements if "xf_out" in s and "GROUP BY" in s]
+    assert grouped == []
+
+
+def test_an_xf_row_lost_after_the_workers_wrote_it_fails_the_accounting(
+    tmp_path: Path, split: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_parts = splitting._copy_parts
+
+    def losing_one(conn: sa.Connection, table: sa.Table, schemas: Any, name: str) -> int:
+        copied = copy_parts(conn, table, schemas, name)
+        if name == "written":
+            conn.exec_driver_sql(f"DELETE FROM {table.name} WHERE rowid = 1")
+        return copied
+
+    monkeypatch.setattr(splitting, "_copy_parts", losing_one)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'staging.db'}")
+    try:
+        stage(engine, "h", "SRC", COLUMNS, _OUT_ROWS, key=["ID"])
+        with pytest.raises(ReconciliationError, match="worker processes wrote") as info:
+            run_transform(_split_out_project(tmp_path), engine, TARGET, "run-1")
+    finally:
+        engine.dispose()
+    assert info.value.context["table"] == "out"
+    assert "xf_out holds" in str(info.value)
+
+
 @pytest.mark.parametrize("parted", [False, True], ids=["whole", "split"])
 def test_a_join_that_multiplies_rows_fails_a_split_run_as_a_whole_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parted: bool
