@@ -22,7 +22,7 @@ holds. Unchanged rows are never written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -201,12 +201,9 @@ def apply_every_batch(
         built_after = sorted((i for i in table.indexes if not i.unique), key=lambda i: str(i.name))
         for index in built_after:
             index.drop(conn)
-        rows = _bulk_insert(conn, staging, table, xf, None, chunk_rows)
+        rows = _bulk_insert(conn, staging, table, xf, None, chunk_rows, built_after)
         if rows is None:
             return None
-        with sorting_in_threads(conn):
-            for index in built_after:
-                index.create(conn)
         _analyze(conn, table.name)
         inserted[table.name] = rows
         notify(LoadProgress(EVERY_BATCH, table.name, "staged", rows))
@@ -233,18 +230,23 @@ def _bulk_insert(
     xf: Table,
     batch: str | None,
     chunk_rows: int,
+    indexes: Sequence[Index] = (),
 ) -> int | None:
     """Insert every staged row of ``batch`` (of every batch when None) into ``table``, which
-    holds none of them.
+    holds none of them, then build ``indexes`` (SQLite sorting with helper threads).
 
     Returns the rows inserted, or ``None`` when the database refused a row: the insert is then
     undone to its savepoint and the caller takes the compare path, which finds the cause.
-    Foreign keys are checked once for the batch (:mod:`load.constraints`).
+    Foreign keys are checked once for the batch (:mod:`load.constraints`), after the indexes
+    are built: on SQLite, the check reads the values the rows name through them.
     """
     savepoint = conn.begin_nested()
     try:
         with foreign_keys_checked_per_batch(conn, table.name, batch):
             inserted = copy_batch(conn, table, xf, batch, staging=staging, chunk_rows=chunk_rows)
+            with sorting_in_threads(conn):
+                for index in indexes:
+                    index.create(conn)
     except (DBAPIError, psycopg.Error, UnmatchedForeignKeyError):
         savepoint.rollback()
         return None

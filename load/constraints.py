@@ -16,9 +16,12 @@ first load's insert of the ledger (at 10,000 offenders, 7.9 s with the checks an
 checking the whole table after, with ``PRAGMA foreign_key_check``, takes 1.1 s). SQLite can turn
 the checks off only outside a transaction, so only the first load, which controls its connection
 from the start, does (``load.engine.foreign_keys_checked_after``); on a SQLite connection that
-does not enforce foreign keys, this module checks the table's rows after the insert by ``PRAGMA
-foreign_key_check``, inside the same transaction. A table whose constraints the loading role may
-not alter keeps the per-row checks.
+does not enforce foreign keys, this module checks the batch's rows after the insert, inside the
+same transaction, by one query per key over the distinct values the rows name (read through
+the table's index on them, which the first load builds before the check), where ``PRAGMA
+foreign_key_check`` looks every row's parents up, one by one. For the ledger at 100,000
+offenders (13.9 million rows, three keys), indexes built: 3.3-3.9 s against 5.7-7.1 s.
+A table whose constraints the loading role may not alter keeps the per-row checks.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -104,9 +108,9 @@ def foreign_keys_checked_per_batch(
     q = _quote(conn, table)
     rows = "a row" if batch is None else f"a row of batch {batch!r}"
     if conn.dialect.name == "sqlite" and not conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
-        found = conn.exec_driver_sql(f"PRAGMA foreign_key_check({q})").first()
-        if found is not None:
-            raise UnmatchedForeignKeyError(f"{table}: {rows} has no {found[2]} row")
+        for fk in _sqlite_foreign_keys(conn, table):
+            if _unmatched(conn, table, fk, batch, distinct=True):
+                raise UnmatchedForeignKeyError(f"{table}: {rows} has no {fk.parent} row")
     for fk in keys:
         conn.exec_driver_sql(
             f"ALTER TABLE {q} ADD CONSTRAINT {_quote(conn, fk.name)} {fk.definition} NOT VALID"
@@ -131,9 +135,38 @@ def _drop(conn: Connection, table: str, keys: Sequence[_ForeignKey]) -> bool:
     return True
 
 
-def _unmatched(conn: Connection, table: str, fk: _ForeignKey, batch: str | None) -> bool:
+def _sqlite_foreign_keys(conn: Connection, table: str) -> list[_ForeignKey]:
+    """The foreign keys SQLite declares for ``table``, each with its columns in key order."""
+    found: dict[int, list[Any]] = {}
+    for row in conn.exec_driver_sql(f"PRAGMA foreign_key_list({_quote(conn, table)})"):
+        # id, seq, parent table, child column, parent column, ...
+        found.setdefault(int(row[0]), []).append(row)
+    keys = []
+    for number, parts in sorted(found.items()):
+        parts.sort(key=lambda row: int(row[1]))
+        parent = str(parts[0][2])
+        named = [row[4] for row in parts]
+        if None in named:  # REFERENCES parent, without columns: the parent's primary key
+            info = conn.exec_driver_sql(f"PRAGMA table_info({_quote(conn, parent)})").all()
+            named = [row[1] for row in sorted((r for r in info if r[5]), key=lambda r: r[5])]
+        keys.append(
+            _ForeignKey(
+                name=f"{table} foreign key {number}",
+                definition="",
+                parent=_quote(conn, parent),
+                columns=tuple(str(row[3]) for row in parts),
+                parent_columns=tuple(str(c) for c in named),
+            )
+        )
+    return keys
+
+
+def _unmatched(
+    conn: Connection, table: str, fk: _ForeignKey, batch: str | None, *, distinct: bool = False
+) -> bool:
     """Whether a row of ``batch`` (any row when None) names a parent that is not there (MATCH
-    SIMPLE: a row with a NULL in any of the key's columns names none)."""
+    SIMPLE: a row with a NULL in any of the key's columns names none). ``distinct`` looks up
+    each value the rows name once, not once per row."""
     child, parent = _quote(conn, table), fk.parent
     present = " AND ".join(f"c.{_quote(conn, col)} IS NOT NULL" for col in fk.columns)
     join = " AND ".join(
@@ -141,9 +174,15 @@ def _unmatched(conn: Connection, table: str, fk: _ForeignKey, batch: str | None)
         for col, pc in zip(fk.columns, fk.parent_columns, strict=True)
     )
     of_batch = "" if batch is None else "c._batch = :batch AND "
+    if distinct:
+        named = ", ".join(f"c.{_quote(conn, col)}" for col in fk.columns)
+        rows = f"(SELECT DISTINCT {named} FROM {child} AS c WHERE {of_batch}{present}) AS c"
+        where = ""
+    else:
+        rows, where = f"{child} AS c", f"{of_batch}{present} AND "
     query = (
-        f"SELECT 1 FROM {child} AS c WHERE {of_batch}{present} "
-        f"AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {join}) LIMIT 1"
+        f"SELECT 1 FROM {rows} WHERE {where}"
+        f"NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {join}) LIMIT 1"
     )
     params = {} if batch is None else {"batch": batch}
     return conn.execute(text(query), params).first() is not None

@@ -101,7 +101,16 @@ def test_a_first_sqlite_load_builds_its_indexes_with_helper_threads_and_checks_w
 
     assert helpers("CREATE INDEX ix_xf_credit_transaction__batch") == {sort_threads()}
     assert helpers("CREATE INDEX ix_credit_transaction_person_id") == {sort_threads()}
-    assert helpers("PRAGMA foreign_key_check(credit_transaction)") == {0}
+    assert helpers("SELECT DISTINCT c.person_id FROM credit_transaction") == {0}
+    # The foreign keys are checked after the indexes that the check reads are built.
+    order = [statement for statement, _n in seen]
+    built = order.index(
+        "CREATE INDEX ix_credit_transaction_person_id ON credit_transaction (person_id)"
+    )
+    checked = next(
+        i for i, s in enumerate(order) if "SELECT DISTINCT c.person_id FROM credit_transaction" in s
+    )
+    assert built < checked
     # The reconciliation's count of the legacy keys each target table traces to.
     assert helpers("count(DISTINCT credit_transaction._source_key)") == {0}
 

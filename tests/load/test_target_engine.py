@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from load import engine as target_engine
+from load.constraints import UnmatchedForeignKeyError, foreign_keys_checked_per_batch
 from load.engine import (
     create_target_engine,
     foreign_keys_checked_after,
@@ -97,3 +99,72 @@ def test_sqlite_may_sort_with_one_helper_thread_per_core_up_to_its_limit(
     assert sort_threads() == 2
     monkeypatch.setattr(target_engine, "usable_cores", lambda: 12)
     assert sort_threads() == 8
+
+
+_CHECKED = (
+    "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE pair (a TEXT, b TEXT, PRIMARY KEY (a, b))",
+    (
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, _batch TEXT NOT NULL, "
+        "parent_id INTEGER REFERENCES parent (id), a TEXT, b TEXT, "
+        "implicit INTEGER REFERENCES parent, FOREIGN KEY (b, a) REFERENCES pair (b, a))"
+    ),
+    "INSERT INTO parent VALUES (1), (2)",
+    "INSERT INTO pair VALUES ('x', 'y')",
+)
+
+_CHILDREN = {
+    "every parent there": [("A", 1, "x", "y", 2)],
+    "no parent row": [("A", 1, "x", "y", 2), ("A", 3, "x", "y", 2)],
+    "no pair, columns in the key's order": [("A", 1, "y", "x", None)],
+    "a NULL in the pair names none": [("A", 1, "q", None, None)],
+    "no parent by its primary key": [("A", None, None, None, 9)],
+    "nothing named": [("A", None, None, None, None)],
+}
+_MATCHED = {"every parent there", "a NULL in the pair names none", "nothing named"}
+
+
+def _checked(tmp_path: Path, rows: list[tuple[Any, ...]], batches: list[str | None]) -> Any:
+    """Whether ``PRAGMA foreign_key_check`` finds a row of ``child`` holding ``rows``, and
+    for each of ``batches`` the error the first load's check raised (None if none)."""
+    engine = create_target_engine(f"sqlite:///{tmp_path / 'target.db'}")
+    refused: list[UnmatchedForeignKeyError | None] = []
+    with engine.connect() as conn, foreign_keys_checked_after(conn), conn.begin():
+        for statement in _CHECKED:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(
+            "INSERT INTO child (_batch, parent_id, a, b, implicit) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        found = bool(conn.exec_driver_sql("PRAGMA foreign_key_check(child)").all())
+        for batch in batches:
+            try:
+                with foreign_keys_checked_per_batch(conn, "child", batch):
+                    pass
+            except UnmatchedForeignKeyError as exc:
+                refused.append(exc)
+            else:
+                refused.append(None)
+    engine.dispose()
+    return found, refused
+
+
+@pytest.mark.parametrize("case", list(_CHILDREN))
+def test_the_sqlite_foreign_key_check_finds_what_the_pragma_finds(
+    tmp_path: Path, case: str
+) -> None:
+    """The check of a first load's table, one query per key over the distinct values its rows
+    name, refuses exactly where ``PRAGMA foreign_key_check`` finds a row (composite keys in
+    their declared order, a key without columns naming the parent's primary key, a NULL in
+    a key naming no parent)."""
+    found, [refused] = _checked(tmp_path, _CHILDREN[case], [None])
+    assert (refused is not None) == found
+    assert found == (case not in _MATCHED)
+
+
+def test_a_batch_is_checked_for_its_own_rows(tmp_path: Path) -> None:
+    rows = [("A", 1, None, None, None), ("B", 3, None, None, None)]
+    found, refused = _checked(tmp_path, rows, ["A", "B", None])
+    assert found
+    assert refused[0] is None
+    assert "child: a row of batch 'B' has no parent row" in str(refused[1])
+    assert "child: a row has no parent row" in str(refused[2])
