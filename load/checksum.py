@@ -23,6 +23,8 @@ is needed: :func:`batch_matches` joins the staged rows to the target's by key, b
 hash inside the engine, and counts per batch the staged rows, the target rows, the staged rows
 with an identical target row and the keys staged more than once. The two sides hold the same
 rows exactly when the first three agree and no key is staged twice (the target's key is unique).
+After a first load, which inserts each table's rows in its ``xf_`` table's order, the staged
+rows are matched by rowid first, and by key only in the batches where that leaves any.
 """
 
 from __future__ import annotations
@@ -44,10 +46,12 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     cast,
     func,
     literal,
     select,
+    text,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -126,6 +130,9 @@ class Checksums:
     in_engine: bool = False
     #: The staged side of :func:`batch_matches`, read apart (kept when the target changes).
     sides: dict[str, StagedSide] = field(default_factory=dict)
+    #: Tables a first load inserted whole, in their ``xf_`` table's order (``batch_matches``'s
+    #: ``in_staged_order``).
+    in_staged_order: set[str] = field(default_factory=set)
 
     def forget(self, table: str) -> None:
         """Drop what was read of the target side of ``table`` (the load changed it)."""
@@ -221,6 +228,8 @@ def batch_matches(
     keys: tuple[str, ...],
     wanted: Set[str] | None = None,
     side: StagedSide | None = None,
+    *,
+    in_staged_order: bool = False,
 ) -> dict[str, BatchMatch]:
     """Per batch, ``staged`` (an ``xf_`` table in an attached database) against ``table``.
 
@@ -228,27 +237,69 @@ def batch_matches(
     of each side, the join on key, batch and row hash, and the keys staged more than once;
     ``side``, the staged side already read for the same wanted batches (:func:`staged_side`),
     spares the two that read staging alone.
+
+    ``in_staged_order`` says that a first load inserted ``table``'s rows in ``staged``'s order
+    into an empty table, so that on SQLite a staged row and its target row likely have the same
+    rowid: the staged rows whose target row of the same rowid is missing or differs in key,
+    batch or row hash are counted first (one scan, a rowid lookup per row), and the join on
+    key runs only for the batches that have any. In a batch that has none, every staged row has
+    an identical target row (the one the join would find: the target's key is unique). For
+    the ledger at 100,000 offenders, 4.1-4.7 s against 13.0-13.7 s for the join.
     """
     if side is None:
         side = staged_side(conn, staged, keys, wanted)
     loaded = rows_per_batch(conn, table, wanted)
-    same = and_(
-        *(table.c[k] == staged.c[k] for k in keys),
-        table.c._batch == staged.c._batch,
-        table.c._row_hash == staged.c._row_hash,
-    )
-    matched = _per_batch(
-        conn,
-        select(staged.c._batch, func.count())
-        .select_from(staged.join(table, same))
-        .where(*_chosen(staged, wanted))
-        .group_by(staged.c._batch),
-    )
+    matched: dict[str, int] = {}
+    joining = wanted
+    if in_staged_order and conn.dialect.name == "sqlite" and _rowids(table) and _rowids(staged):
+        differing = _rowid_differences(conn, table, staged, keys, wanted)
+        matched = {b: n for b, n in side.rows.items() if b not in differing}
+        joining = set(differing)
+    if joining is None or joining:
+        same = and_(
+            *(table.c[k] == staged.c[k] for k in keys),
+            table.c._batch == staged.c._batch,
+            table.c._row_hash == staged.c._row_hash,
+        )
+        matched |= _per_batch(
+            conn,
+            select(staged.c._batch, func.count())
+            .select_from(staged.join(table, same))
+            .where(*_chosen(staged, joining))
+            .group_by(staged.c._batch),
+        )
     found = (side.rows, loaded, matched, side.duplicates)
     return {
         b: BatchMatch(*(counts.get(b, 0) for counts in found))
         for b in sorted(set(side.rows) | set(loaded))
     }
+
+
+def _rowids(table: Table) -> bool:
+    """Whether SQLite gives ``table``'s rows a rowid (it is not declared WITHOUT ROWID)."""
+    return bool(table.dialect_options["sqlite"].get("with_rowid", True))
+
+
+def _rowid_differences(
+    conn: Connection, table: Table, staged: Table, keys: tuple[str, ...], wanted: Set[str] | None
+) -> dict[str, int]:
+    """Per batch, the staged rows without a target row of the same rowid holding the same key,
+    batch and row hash (none of them NULL). The staged table is scanned in rowid order, not
+    through its batch index: the few rows counted are then grouped."""
+    quote = conn.dialect.identifier_preparer
+    differs = " OR ".join(
+        f"s.{c} IS NULL OR t.{c} IS NOT s.{c}"
+        for c in (quote.quote(name) for name in (*keys, "_batch", "_row_hash"))
+    )
+    chosen = "" if wanted is None else "s._batch IN :wanted AND "
+    query = text(
+        f"SELECT s._batch, count(*) FROM {quote.format_table(staged)} AS s NOT INDEXED "
+        f"LEFT JOIN {quote.format_table(table)} AS t ON t.rowid = s.rowid "
+        f"WHERE {chosen}(t.rowid IS NULL OR {differs}) GROUP BY s._batch"
+    )
+    if wanted is not None:
+        query = query.bindparams(bindparam("wanted", sorted(wanted), expanding=True))
+    return _per_batch(conn, query)
 
 
 def row_text(table: Table, keys: tuple[str, ...], dialect: str) -> ColumnElement[str]:
@@ -298,6 +349,6 @@ def _digest_sums(conn: Connection, query: Any) -> dict[str, int]:
     sums: defaultdict[str, int] = defaultdict(int)
     from_bytes = int.from_bytes
     for rows in select_chunks(conn, query, "cutover_checksum", _CHUNK_ROWS):
-        for batch, text in rows:
-            sums[batch] += from_bytes(blake2b_128(text.encode()), "big")
+        for batch, digested in rows:
+            sums[batch] += from_bytes(blake2b_128(digested.encode()), "big")
     return sums

@@ -254,6 +254,8 @@ def load_run(
         if check:
             if sides is not None:
                 known.sides.update(sides.result())
+            if together is not None:
+                known.in_staged_order.update(t.name for t in xf_tables)
             for name in {t.table for b in results for t in b.tables if t.changed}:
                 known.forget(name)
             staged_rows = sum(t.staged for b in results for t in b.tables)

@@ -313,6 +313,7 @@ def reconcile(
                 dict(known.matches),
                 in_engine=in_engine,
                 sides=dict(known.sides),
+                in_staged_order=set(known.in_staged_order),
             )
         missing = (
             []
@@ -407,13 +408,20 @@ def _staged_checksums(
 
 
 def staged_matches(
-    engine: Engine, table: Table, wanted: set[str] | None, side: StagedSide | None = None
+    engine: Engine,
+    table: Table,
+    wanted: set[str] | None,
+    side: StagedSide | None = None,
+    *,
+    in_staged_order: bool = False,
 ) -> dict[str, BatchMatch]:
     """:func:`load.checksum.batch_matches` of ``table``, on a target engine with the staging
     file attached as :data:`load.transfer.STAGING_SCHEMA`; ``side``, its staged side if read."""
     xf = xf_table(table, MetaData(), schema=STAGING_SCHEMA)
     with engine.connect() as conn:
-        return batch_matches(conn, table, xf, key_columns(table), wanted, side)
+        return batch_matches(
+            conn, table, xf, key_columns(table), wanted, side, in_staged_order=in_staged_order
+        )
 
 
 def _table_lines(
@@ -427,7 +435,11 @@ def _table_lines(
     keys = key_columns(table)
     if joined is not None:
         matches = known.matches.get(table.name) or staged_matches(
-            joined, table, wanted, known.sides.get(table.name)
+            joined,
+            table,
+            wanted,
+            known.sides.get(table.name),
+            in_staged_order=table.name in known.in_staged_order,
         )
         return [
             TableLine(table.name, b, m.staged, m.target, matched=m.matched, duplicates=m.duplicates)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -178,3 +179,97 @@ def test_checksums_taken_another_way_are_not_reused(
     assert report.ok
     (line,) = [t for t in report.tables if (t.table, t.batch) == ("credit_transaction", "MCIH")]
     assert line.staged_checksum == line.target_checksum != f"{1:032x}"
+
+
+def _target(*, rowid: bool) -> sa.Table:
+    return sa.Table(
+        "t",
+        sa.MetaData(),
+        sa.Column("k", sa.Text, primary_key=True),
+        sa.Column("v", sa.Text),
+        sa.Column("_batch", sa.Text, nullable=False),
+        sa.Column("_row_hash", sa.Text, nullable=False),
+        sqlite_with_rowid=rowid,
+    )
+
+
+_XF = sa.Table(
+    "xf_t",
+    sa.MetaData(),
+    sa.Column("k", sa.Text),
+    sa.Column("v", sa.Text),
+    sa.Column("_batch", sa.Text),
+    sa.Column("_row_hash", sa.Text),
+    schema="stg",
+)
+_STAGED = [(f"k{i}", f"v{i}", "AB"[i % 2], f"h{i}") for i in range(12)]
+
+
+def _changed(rows: list[tuple[str | None, ...]], case: str) -> list[tuple[str | None, ...]]:
+    """The target's rows for ``case``, made from the staged ones."""
+    if case == "another hash in A":
+        return [(k, v, b, "x" if k == "k4" else h) for k, v, b, h in rows]
+    if case == "inserted in another order":
+        return list(reversed(rows))
+    if case == "a row of B missing":
+        return [r for r in rows if r[0] != "k5"]
+    if case == "moved to another batch":
+        return [(k, v, "B" if k == "k2" else b, h) for k, v, b, h in rows]
+    return rows
+
+
+_CASES = [
+    "the same rows",
+    "another hash in A",
+    "inserted in another order",
+    "a row of B missing",
+    "moved to another batch",
+    "a key staged twice",
+    "a key staged as NULL",
+    "a key NULL on both sides",
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "rowid"),
+    # The key of a table WITHOUT ROWID is never NULL.
+    [(c, r) for r in (True, False) for c in _CASES if r or c != "a key NULL on both sides"],
+)
+def test_matching_a_first_load_by_rowid_finds_what_the_join_on_key_finds(
+    tmp_path: Path, case: str, rowid: bool
+) -> None:
+    """A first load's rows compared first by rowid, then by key where any differ, give the
+    counts of the join on key alone; when every row is the same, the join never runs."""
+    staged = list(_STAGED)
+    if case == "a key staged twice":
+        staged.insert(3, staged[0])
+    if case in {"a key staged as NULL", "a key NULL on both sides"}:
+        staged[6] = (None, *staged[6][1:])
+    both = case == "a key NULL on both sides"
+    target = [r for r in _changed(staged, case) if r[0] is not None or both]
+    target = [r for i, r in enumerate(target) if r[0] not in {x[0] for x in target[:i]}]
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'target.db'}")
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a, **_k: statements.append(a[2]))
+    without = "" if rowid else " WITHOUT ROWID"
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"ATTACH DATABASE '{tmp_path / 'staging.db'}' AS stg")
+        conn.exec_driver_sql("CREATE TABLE stg.xf_t (k TEXT, v TEXT, _batch TEXT, _row_hash TEXT)")
+        conn.exec_driver_sql(
+            f"CREATE TABLE t (k TEXT PRIMARY KEY{'' if both else ' NOT NULL'}, v TEXT, "
+            "_batch TEXT NOT NULL, "
+            f"_row_hash TEXT NOT NULL){without}"
+        )
+        conn.exec_driver_sql("INSERT INTO stg.xf_t VALUES (?, ?, ?, ?)", staged)
+        conn.exec_driver_sql("INSERT INTO t VALUES (?, ?, ?, ?)", target)
+        table = _target(rowid=rowid)
+        for wanted in (None, {"A"}):
+            joined = checksum.batch_matches(conn, table, _XF, ("k",), wanted)
+            statements.clear()
+            by_rowid = checksum.batch_matches(
+                conn, table, _XF, ("k",), wanted, in_staged_order=True
+            )
+            assert by_rowid == joined
+            key_join = [s for s in statements if "JOIN t ON t.k" in s]
+            assert bool(key_join) == (not rowid or case != "the same rows"), statements
+    engine.dispose()

@@ -143,6 +143,10 @@ def test_a_first_sqlite_load_reads_staging_for_its_reconciliation_while_it_inser
     attached = [sql for _t, sql in seen if f"{STAGING_SCHEMA}.xf_credit_transaction" in sql]
     assert attached
     assert not [sql for sql in attached if "HAVING" in sql], attached
+    # The first load inserted the rows in staging's order: they were matched by rowid, and no
+    # batch needed the join on key.
+    assert [sql for sql in attached if "ON t.rowid = s.rowid" in sql], attached
+    assert not [sql for sql in attached if "JOIN credit_transaction ON" in sql], attached
 
 
 def test_rerun_of_the_same_output_changes_nothing(
