@@ -325,7 +325,7 @@ def test_a_worker_process_reads_the_staging_side_and_the_report_is_the_same(
 @pytest.mark.parametrize(
     "engines", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def test_sqlite_counts_the_lineage_in_a_second_thread_and_the_report_is_the_same(
+def test_sqlite_shares_the_comparison_out_to_two_threads_and_the_report_is_the_same(
     engines: str, tmp_path: Path, request: pytest.FixtureRequest, dataset: Dataset
 ) -> None:
     if engines == "sqlite":
@@ -347,6 +347,8 @@ def test_sqlite_counts_the_lineage_in_a_second_thread_and_the_report_is_the_same
 
     def note(_c: object, _cu: object, statement: str, *_a: object) -> None:
         kind = "lineage" if "_source_key" in statement else "rows"
+        if "JOIN" in statement and "xf_" in statement:
+            kind = "matched"
         threads.setdefault(kind, set()).add(threading.current_thread().name)
 
     sa.event.listen(sa.Engine, "before_cursor_execute", note)
@@ -359,13 +361,15 @@ def test_sqlite_counts_the_lineage_in_a_second_thread_and_the_report_is_the_same
     assert "CMT -> commitment [ECI]: source rows 7 != loaded 6 + merged 0 + quarantined 0" in (
         beside.problems
     )
-    # On SQLite the target's legacy keys were counted by the second thread, the rows compared
-    # by this one; a PostgreSQL pair, whose servers scan with parallel workers, keeps one.
+    # On SQLite the target's legacy keys were counted and the rows matched by two threads
+    # beside this one, a task a table each; a PostgreSQL pair, whose servers scan with
+    # parallel workers, keeps one thread and compares checksums.
     here = threading.current_thread().name
-    (counting,) = threads["lineage"]
     if engines == "sqlite":
-        assert counting.startswith("reconcile")
-        assert counting != here
+        for kind in ("lineage", "matched"):
+            assert threads[kind], kind
+            assert all(name.startswith("reconcile") for name in threads[kind]), threads
     else:
-        assert counting == here
+        assert threads["lineage"] == {here}
+        assert "matched" not in threads
     assert here in threads["rows"]
