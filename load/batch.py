@@ -23,7 +23,7 @@ holds. Unchanged rows are never written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,7 +47,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from cutover.errors import LoadError
-from load.constraints import UnmatchedForeignKeyError, foreign_keys_checked_per_batch
+from load.constraints import (
+    UnmatchedForeignKeyError,
+    foreign_keys_checked_per_batch,
+    unique_keys_built_after,
+)
 from load.engine import sorting_in_threads
 from load.tables import key_columns, xf_table
 from load.transfer import copy_batch
@@ -235,15 +239,22 @@ def _bulk_insert(
     """Insert every staged row of ``batch`` (of every batch when None) into ``table``, which
     holds none of them, then build ``indexes`` (SQLite sorting with helper threads).
 
+    With ``batch`` None, on PostgreSQL, the unique keys no foreign key names are built after
+    the rows are in (:func:`load.constraints.unique_keys_built_after`), before ``indexes``.
     Returns the rows inserted, or ``None`` when the database refused a row: the insert is then
     undone to its savepoint and the caller takes the compare path, which finds the cause.
     Foreign keys are checked once for the batch (:mod:`load.constraints`), after the indexes
     are built: on SQLite, the check reads the values the rows name through them.
     """
     savepoint = conn.begin_nested()
+    # A batch into a table that may hold other batches' rows keeps its unique keys.
+    keys = unique_keys_built_after(conn, table.name) if batch is None else nullcontext()
     try:
         with foreign_keys_checked_per_batch(conn, table.name, batch):
-            inserted = copy_batch(conn, table, xf, batch, staging=staging, chunk_rows=chunk_rows)
+            with keys:
+                inserted = copy_batch(
+                    conn, table, xf, batch, staging=staging, chunk_rows=chunk_rows
+                )
             with sorting_in_threads(conn):
                 for index in indexes:
                     index.create(conn)

@@ -267,6 +267,22 @@ def test_duplicate_staged_key_is_refused_with_its_batch_and_key(
     assert len(_rows(target_url, "institution")) == 2
 
 
+def test_a_ledger_key_staged_twice_is_refused_with_its_batch_and_key(
+    staging_url: str, target_url: str, dataset: Dataset
+) -> None:
+    """On PostgreSQL the ledger's key, which no foreign key names, is built after a first
+    load's rows are in: a key staged twice fails that build instead of the copy, and the load
+    batch by batch still names the batch and the key."""
+    dataset.tables["credit_transaction"].append(
+        dict(dataset.find("credit_transaction", txn_id="T0001000022"))
+    )
+    write_staging(staging_url, dataset)
+    with pytest.raises(LoadError, match=r"batch 'ECI'.*xf_credit_transaction.*T0001000022"):
+        load_run(staging_url, target_url)
+    assert _rows(target_url, "credit_transaction", "ECI") == []
+    assert len(_rows(target_url, "institution")) == 2
+
+
 @sqlite_only
 def test_transform_output_not_matching_the_schema_is_refused_before_any_row_moves(
     staging_url: str, target_url: str, dataset: Dataset
