@@ -8,9 +8,15 @@ engines (a workspace that moves its staging to another engine reloads every row 
 The engine computes it inside the statement that writes ``xf_<table>`` (:func:`sql_row_hash`), so
 no row travels through Python for it:
 
-- PostgreSQL: ``md5`` of the text form of ``ROW(...)`` of the values (dates and times formatted
-  explicitly, so the session's DateStyle cannot change a hash). The row's text form quotes empty
-  strings and leaves NULL empty, so ``''`` and NULL hash differently.
+- PostgreSQL: two 64-bit ``hash_record_extended`` of ``ROW(...)`` of the values, with seeds 0
+  and 1, as 32 hex digits. Each value is hashed by its type's extended hash function (the one
+  hash partitioning uses), in binary, so no value is formatted as text and the session's
+  DateStyle cannot change a hash; a NULL hashes as 0, apart from ``''``. A value of a type
+  without such a function (``json``, say) is hashed as its text.
+  Measured on the ledger at 100,000 offenders (13.9 million rows of ``xf_credit_transaction``,
+  one process, no JIT): 23.4 s against 39.9 s for ``md5`` of the row's text form, which the
+  engine used before, and still uses on a server older than 14 (dates and times formatted
+  explicitly there; the row's text form quotes empty strings and leaves NULL empty).
 - SQLite: BLAKE2b-128 of the tuple of stored values serialized by :mod:`marshal` at format
   version 2, through a deterministic function registered on every SQLite connection
   (:mod:`transform.sqlfuncs`). The format tags each value's type, so ``'5'``, ``5``, ``5.0``,
@@ -90,11 +96,38 @@ def _pg_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return value
 
 
-def sql_row_hash(values: Sequence[ColumnElement[Any]], dialect: str) -> ColumnElement[str]:
-    """The row hash of ``values`` (the content columns, in order) as a SQL expression."""
+#: Column types PostgreSQL hashes as they are (an extended hash function per type); any other
+#: value is hashed as its text form.
+_PG_HASHED = (sa.String, sa.Integer, sa.Date, sa.DateTime, sa.Boolean, sa.Numeric)
+#: The first PostgreSQL version with ``hash_record_extended``.
+_PG_RECORD_HASH = (14,)
+
+
+def _pg_row_hash(
+    values: Sequence[ColumnElement[Any]], server_version: tuple[Any, ...] | None
+) -> ColumnElement[str]:
+    if server_version is not None and tuple(server_version[:1]) < _PG_RECORD_HASH:
+        return sa.func.md5(sa.cast(sa.func.ROW(*[_pg_text(v) for v in values]), sa.Text))
+    row = sa.func.ROW(
+        *[v if isinstance(v.type, _PG_HASHED) else sa.cast(v, sa.Text) for v in values]
+    )
+    halves = [
+        sa.func.lpad(sa.func.to_hex(sa.func.hash_record_extended(row, seed)), 16, "0")
+        for seed in (0, 1)
+    ]
+    hashed: ColumnElement[str] = sa.type_coerce(halves[0].concat(halves[1]), sa.Text)
+    return hashed
+
+
+def sql_row_hash(
+    values: Sequence[ColumnElement[Any]],
+    dialect: str,
+    server_version: tuple[Any, ...] | None = None,
+) -> ColumnElement[str]:
+    """The row hash of ``values`` (the content columns, in order) as a SQL expression;
+    ``server_version`` is the PostgreSQL server's (``Dialect.server_version_info``)."""
     if dialect == "postgresql":
-        row = sa.func.ROW(*[_pg_text(v) for v in values])
-        return sa.func.md5(sa.cast(row, sa.Text))
+        return _pg_row_hash(values, server_version)
     if dialect == "sqlite":
         fn: ColumnElement[str] = sa.func.cutover_row_hash(*values, type_=sa.Text)
         return fn

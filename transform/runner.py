@@ -201,7 +201,7 @@ def _fill(
     then = None
     keep: sa.ColumnElement[bool] | None = None
     if not plan.fn_columns:
-        derived["_h"] = _row_hash(_xf_values(compiled, plan, work, res), conn.dialect.name)
+        derived["_h"] = _row_hash(_xf_values(compiled, plan, work, res), conn.dialect)
         if len(flags) == len(flag_columns(work, plan)):
             then = (xf, _xf_select(compiled, plan, work, res, hash_in=None))
             if plan.variants == 1 and not plan.precedence:
@@ -570,10 +570,11 @@ def _xf_values(
     return values
 
 
-def _row_hash(values: dict[str, Any], dialect: str) -> sa.ColumnElement[str]:
+def _row_hash(values: dict[str, Any], dialect: sa.Dialect) -> sa.ColumnElement[str]:
     """The ``_row_hash`` of a row of ``xf_<table>`` whose columns are ``values``
     (:func:`_xf_values`): over its content columns."""
-    return sql_row_hash([v for name, v in values.items() if name not in HASH_EXCLUDED], dialect)
+    content = [v for name, v in values.items() if name not in HASH_EXCLUDED]
+    return sql_row_hash(content, dialect.name, dialect.server_version_info)
 
 
 def _insert_xf(
@@ -588,7 +589,7 @@ def _insert_xf(
     """Write ``xf_<table>``; the engine computes each row's hash in the same statement, unless
     the working table's fill did (``hashed``)."""
     xf = compiled.xf_tables[plan.name]
-    sel = _xf_select(compiled, plan, work, res, hash_in=None if hashed else conn.dialect.name)
+    sel = _xf_select(compiled, plan, work, res, hash_in=None if hashed else conn.dialect)
     recreate_filled(conn, xf, [c.name for c in xf.columns], sel)
 
 
@@ -598,7 +599,7 @@ def _xf_select(
     work: sa.Table,
     res: sa.Table,
     *,
-    hash_in: str | None,
+    hash_in: sa.Dialect | None,
 ) -> sa.Select[Any]:
     """The rows of ``xf_<table>``, every column in order: the working rows that were written.
     The row hash is computed by the ``hash_in`` dialect's engine, or None: the working table's."""
