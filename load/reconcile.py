@@ -630,21 +630,19 @@ def _checked_sources(
 
 
 def _target_source_keys(target: Engine, tables: list[Table]) -> dict[tuple[str, str, str], int]:
-    """Distinct legacy keys the target's lineage names, per target table, source table, batch."""
+    """Distinct legacy keys the target's lineage names, per target table, source table, batch.
+
+    One ``count(DISTINCT ...)`` per group on both engines. PostgreSQL sorts the rows by group
+    and each group's keys in a sort of their own; counting a ``DISTINCT`` subquery instead,
+    which sorts every row by the three columns, took 17.6 s against 4.7 s for the ledger at
+    100,000 offenders (13.9 million rows, PostgreSQL 15, database collation C.UTF-8), and
+    1.1 s against 0.36 s for the labor-pool weeks (0.93 million rows).
+    """
     found: dict[tuple[str, str, str], int] = {}
     with target.connect() as conn:
         for t in tables:
-            if conn.dialect.name == "postgresql":
-                # PostgreSQL sorts for count(DISTINCT ...) but hashes a DISTINCT: at 10,000
-                # offenders the ledger's count took 2.3 s this way against 3.3 s.
-                inner = select(t.c._source_table, t.c._batch, t.c._source_key).distinct()
-                keys = inner.subquery()
-                query = select(keys.c._source_table, keys.c._batch, func.count()).group_by(
-                    keys.c._source_table, keys.c._batch
-                )
-            else:
-                query = select(
-                    t.c._source_table, t.c._batch, func.count(distinct(t.c._source_key))
-                ).group_by(t.c._source_table, t.c._batch)
+            query = select(
+                t.c._source_table, t.c._batch, func.count(distinct(t.c._source_key))
+            ).group_by(t.c._source_table, t.c._batch)
             found.update({(t.name, r[0], r[1]): int(r[2]) for r in conn.execute(query)})
     return found
