@@ -48,7 +48,14 @@ from transform.filling import recreate_filled
 from transform.hashing import HASH_EXCLUDED, sql_row_hash
 from transform.plan import PostCheck, TablePlan
 from transform.project import MappingProject
-from transform.worktables import flag_columns, flagged_table, passed, result_table, work_table
+from transform.worktables import (
+    flag_columns,
+    flagged_table,
+    hits_table,
+    passed,
+    result_table,
+    work_table,
+)
 
 __all__ = [
     "TableResult",
@@ -311,7 +318,7 @@ def _deferred_checks(
     failures = _deferred_failures(compiled, plan, work)
     if failures:
         flags = {n: sa.case((failed, 1), else_=work.c[n]) for n, failed in failures.items()}
-        conn.execute(work.update().where(sa.or_(*failures.values())).values(flags))
+        _update_work(conn, plan, work, sa.or_(*failures.values()), flags)
 
 
 def _row_flags(
@@ -432,16 +439,42 @@ def _post_checks(
             # cannot inside an OR). A row whose parent is in the same table and was just set
             # aside is an orphan too: repeat until no new row is flagged (a chain
             # D -> C -> missing Z flags C, then D).
-            again = work.update().where(flag == 0, failed).values({flag.name: 1})
-            flagged = conn.execute(again).rowcount
+            orphans = sa.and_(flag == 0, failed)
+            flagged = _update_work(conn, plan, work, orphans, {flag.name: 1})
             while flagged > 0 and check.parent is None:
-                flagged = conn.execute(again).rowcount
+                flagged = _update_work(conn, plan, work, orphans, {flag.name: 1})
             continue
         hit = sa.and_(flag == 0, failed)
         together[flag.name] = sa.case((hit, 1), else_=flag)
         hits.append(hit)
     if hits:
-        conn.execute(work.update().where(sa.or_(*hits)).values(together))
+        _update_work(conn, plan, work, sa.or_(*hits), together)
+
+
+def _update_work(
+    conn: sa.Connection,
+    plan: TablePlan,
+    work: sa.Table,
+    where: sa.ColumnElement[bool],
+    values: dict[str, Any],
+) -> int:
+    """Set ``values`` in the working rows that meet ``where``; returns how many.
+
+    PostgreSQL runs an UPDATE in one process, which scans the whole working table to find the
+    few rows to flag; so there the positions of those rows are gathered first by a
+    ``CREATE TABLE ... AS`` (:func:`transform.filling.recreate_filled`, parallel workers sharing
+    the scan), and the rows are updated by position, through the index on ``_pos``. The
+    positions are read in the same transaction as the update, so they are the rows the update
+    alone would have found."""
+    if conn.dialect.name != "postgresql":
+        return int(conn.execute(work.update().where(where).values(values)).rowcount)
+    hits = hits_table(plan)
+    recreate_filled(conn, hits, ["_pos"], sa.select(work.c._pos).where(where))
+    _analyze(conn, hits)
+    found = sa.select(hits.c._pos)
+    updated = conn.execute(work.update().where(work.c._pos.in_(found)).values(values)).rowcount
+    hits.drop(conn)
+    return int(updated)
 
 
 def _parent_match(

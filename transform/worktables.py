@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from transform.checker import CompiledProject
     from transform.plan import TablePlan
 
-__all__ = ["flag_columns", "flagged_table", "passed", "result_table", "work_table"]
+__all__ = [
+    "flag_columns",
+    "flagged_table",
+    "hits_table",
+    "passed",
+    "result_table",
+    "work_table",
+]
 
 
 def work_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.Table:
@@ -79,6 +86,13 @@ def flagged_table(plan: TablePlan) -> sa.Table:
         sa.MetaData(),
         sa.Column("_pos", sa.BigInteger, primary_key=True, autoincrement=False),
     )
+
+
+def hits_table(plan: TablePlan) -> sa.Table:
+    """``xf__work_<table>_hits``: the positions of the working rows an update of flags is about
+    to set, gathered first on PostgreSQL (see ``transform.runner._update_work``). No
+    constraint, so that PostgreSQL fills it by a parallel ``CREATE TABLE ... AS``."""
+    return sa.Table(f"xf__work_{plan.name}_hits", sa.MetaData(), sa.Column("_pos", sa.BigInteger))
 
 
 def flag_columns(work: sa.Table, plan: TablePlan) -> list[sa.Column[Any]]:

@@ -254,6 +254,49 @@ def test_a_foreign_key_to_the_same_table_quarantines_orphans(
     }
 
 
+def test_flags_are_set_by_position_on_postgresql_after_the_positions_are_gathered(
+    staging: sa.Engine, tmp_path: Path
+) -> None:
+    """PostgreSQL runs an UPDATE in one process: the rows a check flags are found first by a
+    ``CREATE TABLE ... AS`` (parallel), then updated through the index on ``_pos``. The chain
+    of orphans is flagged as by a plain UPDATE."""
+    stage(
+        staging,
+        "t",
+        "NODE",
+        {"ID": 2, "PARENT": 2},
+        [("A", ""), ("B", "A"), ("C", "Z"), ("D", "C"), ("E", "D")],
+        key=["ID"],
+    )
+    folder = tmp_path / "m"
+    target = node_mappings(folder)
+    updates: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE XF__WORK_NODE"):
+            updates.append(" ".join(statement.split()))
+
+    sa.event.listen(staging, "before_cursor_execute", seen)
+    try:
+        run_transform(load_project(folder), staging, target, "run-1")
+    finally:
+        sa.event.remove(staging, "before_cursor_execute", seen)
+    assert {r["id"] for r in rows(staging, "xf_node")} == {"A", "B"}
+    assert {q[1:4] for q in _quarantine(staging)} == {
+        ("C", "orphan", "parent_id"),
+        ("D", "orphan", "parent_id"),
+        ("E", "orphan", "parent_id"),
+    }
+    assert updates
+    by_position = (
+        "WHERE xf__work_node._pos IN (SELECT xf__work_node_hits._pos FROM xf__work_node_hits)"
+    )
+    if staging.dialect.name == "postgresql":
+        assert all(u.endswith(by_position) for u in updates), updates
+    else:
+        assert not any("xf__work_node_hits" in u for u in updates)
+
+
 def test_a_row_lost_between_check_and_write_fails_the_run_loudly(
     staging: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
