@@ -256,10 +256,8 @@ def _flagged(conn: sa.Connection, plan: TablePlan, work: sa.Table) -> sa.ColumnE
     if not flag_columns(work, plan):
         return sa.false()
     flagged = flagged_table(plan)
-    flagged.drop(conn, checkfirst=True)
-    flagged.create(conn)
     rows = sa.select(work.c._pos).where(_any_flag(plan, work))
-    conn.execute(flagged.insert().from_select(["_pos"], rows))
+    recreate_filled(conn, flagged, ["_pos"], rows)
     # IN, not a join: the engine walks the few positions through the index on work._pos
     # (with a join, SQLite may scan the working table and probe the positions instead).
     return work.c._pos.in_(sa.select(flagged.c._pos))

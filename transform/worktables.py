@@ -80,12 +80,12 @@ def result_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa
 def flagged_table(plan: TablePlan) -> sa.Table:
     """``xf__work_<table>_flagged``: the positions of the working rows with any check or repair
     flag set, gathered by one scan so that each quarantine and repair record is read from them
-    by index instead of by a scan of the whole working table per rule."""
-    return sa.Table(
-        f"xf__work_{plan.name}_flagged",
-        sa.MetaData(),
-        sa.Column("_pos", sa.BigInteger, primary_key=True, autoincrement=False),
-    )
+    by index instead of by a scan of the whole working table per rule. Keyed by a unique
+    index rather than a primary key, so that PostgreSQL fills it by a parallel
+    ``CREATE TABLE ... AS`` (:func:`transform.filling.recreate_filled`)."""
+    name = f"xf__work_{plan.name}_flagged"
+    pos = sa.Column("_pos", sa.BigInteger, nullable=False)
+    return sa.Table(name, sa.MetaData(), pos, sa.Index(f"ix_{name}__pos", pos, unique=True))
 
 
 def hits_table(plan: TablePlan) -> sa.Table:

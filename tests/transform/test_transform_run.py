@@ -254,12 +254,13 @@ def test_a_foreign_key_to_the_same_table_quarantines_orphans(
     }
 
 
-def test_flags_are_set_by_position_on_postgresql_after_the_positions_are_gathered(
+def test_flags_are_set_and_gathered_on_postgresql_by_a_parallel_create_table_as(
     staging: sa.Engine, tmp_path: Path
 ) -> None:
-    """PostgreSQL runs an UPDATE in one process: the rows a check flags are found first by a
-    ``CREATE TABLE ... AS`` (parallel), then updated through the index on ``_pos``. The chain
-    of orphans is flagged as by a plain UPDATE."""
+    """PostgreSQL runs an UPDATE or an INSERT ... SELECT in one process: the rows a check flags
+    are found first by a ``CREATE TABLE ... AS`` (parallel), then updated through the index on
+    ``_pos``, and the flagged positions are gathered the same way. The chain of orphans is
+    flagged as by a plain UPDATE."""
     stage(
         staging,
         "t",
@@ -271,10 +272,13 @@ def test_flags_are_set_by_position_on_postgresql_after_the_positions_are_gathere
     folder = tmp_path / "m"
     target = node_mappings(folder)
     updates: list[str] = []
+    made: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip().upper().startswith("UPDATE XF__WORK_NODE"):
             updates.append(" ".join(statement.split()))
+        if statement.lstrip().upper().startswith("CREATE TABLE XF__WORK_NODE_FLAGGED AS"):
+            made.append(statement)
 
     sa.event.listen(staging, "before_cursor_execute", seen)
     try:
@@ -291,10 +295,12 @@ def test_flags_are_set_by_position_on_postgresql_after_the_positions_are_gathere
     by_position = (
         "WHERE xf__work_node._pos IN (SELECT xf__work_node_hits._pos FROM xf__work_node_hits)"
     )
-    if staging.dialect.name == "postgresql":
+    postgresql = staging.dialect.name == "postgresql"
+    if postgresql:
         assert all(u.endswith(by_position) for u in updates), updates
     else:
         assert not any("xf__work_node_hits" in u for u in updates)
+    assert len(made) == postgresql
 
 
 def test_a_row_lost_between_check_and_write_fails_the_run_loudly(
