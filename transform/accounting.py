@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from cutover.errors import ReconciliationError
 from transform import sqlfuncs as sf
-from transform.worktables import work_table
+from transform.worktables import transaction_only, work_table
 
 if TYPE_CHECKING:
     from transform.checker import CompiledProject
@@ -332,10 +332,12 @@ def _settle(conn: sa.Connection, compiled: CompiledProject, plan: TablePlan, run
     if total == distinct:
         return
     names = [c.name for c in q.columns]
-    once = sa.Table(
-        f"xf__work_{plan.name}_quarantine",
-        sa.MetaData(),
-        *[sa.Column(c.name, c.type) for c in q.columns],
+    once = transaction_only(
+        sa.Table(
+            f"xf__work_{plan.name}_quarantine",
+            sa.MetaData(),
+            *[sa.Column(c.name, c.type) for c in q.columns],
+        )
     )
     once.drop(conn, checkfirst=True)
     once.create(conn)

@@ -28,6 +28,7 @@ from transform.plan import MappingCompiler
 from transform.problems import Problems, suggest
 from transform.project import DuplicateDef, MappingProject
 from transform.schema import OutputTables, StagedSchema
+from transform.worktables import transaction_only
 
 __all__ = ["DuplicatePlan", "plan_duplicates", "run_duplicates"]
 
@@ -195,10 +196,15 @@ def run_duplicates(
 ) -> int:
     """Find and record the merges of one duplicates entry; returns how many rows merge."""
     name = plan.dup.name
-    work = sa.Table(
-        "xf__work_dup",
-        sa.MetaData(),
-        *(sa.Column(c, sa.Text) for c in ("rule", "k", "key", "raw", "src_key", "ord", "batch")),
+    work = transaction_only(
+        sa.Table(
+            "xf__work_dup",
+            sa.MetaData(),
+            *(
+                sa.Column(c, sa.Text)
+                for c in ("rule", "k", "key", "raw", "src_key", "ord", "batch")
+            ),
+        )
     )
     work.drop(conn, checkfirst=True)
     work.create(conn)

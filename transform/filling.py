@@ -35,6 +35,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from transform.splitting import Parts, fill_in_parts
+from transform.worktables import unlogged
 
 __all__ = ["recreate_filled"]
 
@@ -52,7 +53,8 @@ class _CreateTableAs(sa.sql.expression.Executable, ClauseElement):
 @compiles(_CreateTableAs)
 def _compile_create_table_as(element: _CreateTableAs, compiler: SQLCompiler, **kw: Any) -> str:
     name = compiler.preparer.format_table(element.table)
-    return f"CREATE TABLE {name} AS {compiler.process(element.select, **kw)}"
+    kind = "UNLOGGED TABLE" if unlogged(element.table, compiler.dialect) else "TABLE"
+    return f"CREATE {kind} {name} AS {compiler.process(element.select, **kw)}"
 
 
 def _exact_cast(kind: sa.types.TypeEngine[Any]) -> bool:

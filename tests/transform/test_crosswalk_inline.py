@@ -67,8 +67,10 @@ def test_inline_lookup_matches_the_subquery(
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # The working table's fill: INSERT ... SELECT, or CREATE TABLE ... AS on PostgreSQL.
-        if statement.startswith(("INSERT INTO xf__work_out (", "CREATE TABLE xf__work_out AS")):
+        # The working table's fill: INSERT ... SELECT, or CREATE UNLOGGED TABLE ... AS on
+        # PostgreSQL.
+        fills = ("INSERT INTO xf__work_out (", "CREATE UNLOGGED TABLE xf__work_out AS")
+        if statement.startswith(fills):
             statements.append(statement)
 
     sa.event.listen(staging, "before_cursor_execute", seen)

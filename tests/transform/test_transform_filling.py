@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
 from transform_helpers import stage
 
-from transform import load_project, run_transform
+from transform import filling, load_project, run_transform
 from transform.filling import recreate_filled
+from transform.worktables import transaction_only
 
 
 def _table(meta: sa.MetaData, name: str, text: sa.types.TypeEngine[Any] | None = None) -> sa.Table:
@@ -109,6 +110,29 @@ def test_a_missing_required_value_fails_as_an_insert_would(staging: sa.Engine) -
 POSTGRESQL = pytest.mark.parametrize("staging", ["postgresql"], indirect=True)
 
 
+def test_a_table_of_one_transaction_is_created_unlogged_on_postgresql_only() -> None:
+    """``CREATE TABLE`` and ``CREATE TABLE ... AS`` of a table marked ``transaction_only`` say
+    ``UNLOGGED`` on PostgreSQL; other engines, and other tables, are created as before."""
+    postgresql, sqlite = sa.dialects.postgresql.dialect(), sa.dialects.sqlite.dialect()  # type: ignore[attr-defined]
+    marked = transaction_only(_table(sa.MetaData(), "marked"))
+    plain = _table(sa.MetaData(), "plain")
+
+    def created(table: sa.Table, dialect: sa.Dialect) -> str:
+        return str(sa.schema.CreateTable(table).compile(dialect=dialect)).strip()
+
+    assert created(marked, postgresql).startswith("CREATE UNLOGGED TABLE marked (")
+    assert created(plain, postgresql).startswith("CREATE TABLE plain (")
+    assert created(marked, sqlite).startswith("CREATE TABLE marked (")
+    sel = sa.select(sa.literal(1).label("_pos"))
+    as_select = filling._CreateTableAs
+    assert str(as_select(marked, sel).compile(dialect=postgresql)).startswith(
+        "CREATE UNLOGGED TABLE marked AS SELECT"
+    )
+    assert str(as_select(plain, sel).compile(dialect=postgresql)).startswith(
+        "CREATE TABLE plain AS SELECT"
+    )
+
+
 @pytest.mark.postgres
 @POSTGRESQL
 def test_postgresql_creates_the_table_from_the_select_and_restores_the_planner(
@@ -159,8 +183,9 @@ def test_the_working_table_select_of_a_mapping_can_run_in_parallel(
     captured: list[tuple[str, Any]] = []
 
     def keep(_c: Any, _cu: Any, statement: str, parameters: Any, *_a: Any) -> None:
-        if statement.startswith("CREATE TABLE xf__work_out AS "):
-            captured.append((statement.removeprefix("CREATE TABLE xf__work_out AS "), parameters))
+        head = "CREATE UNLOGGED TABLE xf__work_out AS "
+        if statement.startswith(head):
+            captured.append((statement.removeprefix(head), parameters))
 
     sa.event.listen(engine, "before_cursor_execute", keep)
     try:

@@ -233,9 +233,9 @@ def test_filtered_rows_are_counted_not_dropped(staging: sa.Engine, tmp_path: Pat
     assert (site["source_rows"], site["loaded"], site["filtered"]) == (2, 2, 1)
 
 
-def test_a_foreign_key_to_the_same_table_quarantines_orphans(
-    staging: sa.Engine, tmp_path: Path
-) -> None:
+def _orphan_chain(staging: sa.Engine, folder: Path) -> sa.MetaData:
+    """Nodes A <- B, and C <- D under a parent Z that is not there, staged; the target of
+    :func:`node_mappings` written in ``folder``."""
     stage(
         staging,
         "t",
@@ -244,8 +244,14 @@ def test_a_foreign_key_to_the_same_table_quarantines_orphans(
         [("A", ""), ("B", "A"), ("C", "Z"), ("D", "C")],
         key=["ID"],
     )
+    return node_mappings(folder)
+
+
+def test_a_foreign_key_to_the_same_table_quarantines_orphans(
+    staging: sa.Engine, tmp_path: Path
+) -> None:
     folder = tmp_path / "m"
-    target = node_mappings(folder)
+    target = _orphan_chain(staging, folder)
     run_transform(load_project(folder), staging, target, "run-1")
     assert {r["id"] for r in rows(staging, "xf_node")} == {"A", "B"}
     assert {q[1:4] for q in _quarantine(staging)} == {
@@ -277,7 +283,7 @@ def test_flags_are_set_and_gathered_on_postgresql_by_a_parallel_create_table_as(
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip().upper().startswith("UPDATE XF__WORK_NODE"):
             updates.append(" ".join(statement.split()))
-        if statement.lstrip().upper().startswith("CREATE TABLE XF__WORK_NODE_FLAGGED AS"):
+        if statement.lstrip().upper().startswith("CREATE UNLOGGED TABLE XF__WORK_NODE_FLAGGED AS"):
             made.append(statement)
 
     sa.event.listen(staging, "before_cursor_execute", seen)
@@ -301,6 +307,43 @@ def test_flags_are_set_and_gathered_on_postgresql_by_a_parallel_create_table_as(
     else:
         assert not any("xf__work_node_hits" in u for u in updates)
     assert len(made) == postgresql
+
+
+def test_the_working_tables_are_unlogged_on_postgresql_and_the_output_is_not(
+    staging: sa.Engine, tmp_path: Path
+) -> None:
+    """A table's working tables live and die in its transaction: on PostgreSQL they are made
+    ``UNLOGGED`` (no write-ahead log), every one of them; the xf_ table the load reads
+    afterwards is a logged table, so a crash cannot empty it. SQLite has no such tables."""
+    folder = tmp_path / "m"
+    target = _orphan_chain(staging, folder)
+    made: list[tuple[str, str]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        found = re.match(r"\s*CREATE ((?:UNLOGGED )?TABLE) (\w+)", statement)
+        if found:
+            made.append((found[1], found[2]))
+
+    sa.event.listen(staging, "before_cursor_execute", seen)
+    try:
+        run_transform(load_project(folder), staging, target, "run-1")
+    finally:
+        sa.event.remove(staging, "before_cursor_execute", seen)
+    working = [(kind, name) for kind, name in made if name.startswith("xf__work_")]
+    # The working table, its flagged positions and the positions of each update of flags.
+    assert {name for _kind, name in working} >= {"xf__work_node", "xf__work_node_flagged"}
+    postgresql = staging.dialect.name == "postgresql"
+    assert all((kind == "UNLOGGED TABLE") == postgresql for kind, _name in working), working
+    others = [kind for kind, name in made if not name.startswith("xf__work_")]
+    assert others, made
+    assert set(others) == {"TABLE"}, made
+    assert not sa.inspect(staging).has_table("xf__work_node")
+    if postgresql:
+        with staging.connect() as conn:
+            persistence = conn.exec_driver_sql(
+                "SELECT relpersistence FROM pg_class WHERE oid = 'xf_node'::regclass"
+            ).scalar_one()
+        assert persistence == "p"
 
 
 def test_a_row_lost_between_check_and_write_fails_the_run_loudly(
