@@ -68,6 +68,14 @@ class DryRunResult:
         return sum(int(t.rows) for t in self.extracted)
 
 
+def _scratch_apart(settings: Settings) -> bool:
+    """Whether the scratch target is a database of its own: only then is it loaded as one the
+    next dry run rebuilds (``load_run``'s ``rebuilt``: on SQLite, commits that do not wait for
+    the disk). Settings that point it at the real target keep the target's durability."""
+    scratch = sa.make_url(settings.scratch.url.get_secret_value())
+    return scratch != sa.make_url(settings.target.url.get_secret_value())
+
+
 def _require_verified(failed: list[str]) -> None:
     if failed:
         raise ReconciliationError(
@@ -147,7 +155,7 @@ def dry_run(
         with run.step("load") as step, _timed(result, "load"):
             _say(progress, "load", "loading the scratch target")
             upgrade(scratch_url)
-            result.load = load_run(staging_url, scratch_url, rebuilt=True)
+            result.load = load_run(staging_url, scratch_url, rebuilt=_scratch_apart(settings))
             step.add(changed=result.load.changed, batches=len(result.load.batches))
 
         with run.step("evidence") as step, _timed(result, "evidence"):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from rich.console import Console
 
 import load
+from cutover import pipeline
 from cutover.batches.evidence import evidence_hash
 from cutover.batches.tables import run_accounting, run_quarantine
 from cutover.commands.pipeline import print_readiness, run_demo
@@ -86,10 +87,8 @@ def test_the_run_keeps_its_quarantine_and_accounting_with_values_only_as_hashes(
     assert all(h is None or len(h) == 32 for h in hashes)
 
 
-def test_a_second_dry_run_on_an_unchanged_source_changes_nothing(
-    demo: tuple[Settings, DryRunResult], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings, first = demo
+def _loads_rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The ``rebuilt`` of every ``load_run`` the dry runs after this call make, in order."""
     loads: list[object] = []
     real_load = load.load_run
 
@@ -98,6 +97,14 @@ def test_a_second_dry_run_on_an_unchanged_source_changes_nothing(
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(load, "load_run", spied_load)
+    return loads
+
+
+def test_a_second_dry_run_on_an_unchanged_source_changes_nothing(
+    demo: tuple[Settings, DryRunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, first = demo
+    loads = _loads_rebuilt(monkeypatch)
     control = _control(settings)
     try:
         with control.connect() as conn:
@@ -124,3 +131,20 @@ def test_readiness_is_no_go_until_batches_are_signed(
     text = (tmp_path / "out.txt").read_text()
     assert "NO-GO" in text
     assert "sign-off" in text
+
+
+def test_a_scratch_target_that_is_the_target_is_not_loaded_as_rebuilt(
+    demo: tuple[Settings, DryRunResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a scratch database of its own is loaded as one the next dry run rebuilds (on
+    SQLite, commits that do not wait for the disk): settings that point the scratch target at
+    the real target keep the target's durability."""
+    settings, _ = demo
+    assert pipeline._scratch_apart(settings)
+    target = settings.target.url.get_secret_value()
+    same = load_settings(settings.workspace, overrides={"scratch_url": target})
+    assert same.scratch.url.get_secret_value() == target
+    assert not pipeline._scratch_apart(same)
+    loads = _loads_rebuilt(monkeypatch)
+    dry_run(same, actor="test")
+    assert loads == [False]
