@@ -5,8 +5,15 @@ dialect (``@compiles``): "only digits", "a real calendar day" and "eight digits 
 Everything else (sentinels, trimming) is plain portable SQL built here, so a row's validity is
 decided inside the database, never in a Python loop over fetched rows.
 
-PostgreSQL decides calendar validity with portable arithmetic (days per month, leap years) on
-the eight digits read as one number; a day from 1 to 28 needs no month length. SQLite has no
+PostgreSQL decides calendar validity by one lookup: the eight digits read as one number, its
+last four (month and day) looked up in the 366 real month-days (a constant list PostgreSQL
+hashes), the year at least 1, and February 29 only in a leap year; then casts the text to a
+date (eight digits are read as ``YYYYMMDD`` whatever the session's ``DateStyle``). PostgreSQL
+has no common subexpressions: each mention of the value in the test evaluates the mapping's
+expression for it (``trim()`` of the raw text, say) again, and the arithmetic test (days per
+month, leap years), which other engines keep, mentions it about eight times for a usual date,
+the lookup four. Measured on the 13.9 million staged postings at 100,000 offenders, the credit
+month's whole expression in one process without JIT: see ``_valid_pg``. SQLite has no
 strict date parser, and the same arithmetic costs it a dozen string functions per value; so on
 SQLite a strict parser is registered as an engine function (``cutover_yyyymmdd``), called
 inside the statement like any built-in one. Whole numbers likewise (``cutover_int``): the
@@ -154,7 +161,8 @@ def _to_date_default(element: yyyymmdd_to_date, compiler: SQLCompiler, **kw: Any
 @compiles(yyyymmdd_to_date, "postgresql")
 def _to_date_pg(element: yyyymmdd_to_date, compiler: SQLCompiler, **kw: Any) -> str:
     (arg,) = list(element.clauses)
-    return f"to_date({compiler.process(arg, **kw)}, 'YYYYMMDD')"
+    # Eight digits are YYYYMMDD to the date input in every DateStyle; cheaper than to_date.
+    return f"CAST({compiler.process(arg, **kw)} AS DATE)"
 
 
 def is_true(cond: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -206,6 +214,39 @@ class valid_yyyymmdd(FunctionElement[bool]):  # noqa: N801 - SQL function naming
 def _valid_default(element: valid_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
     (arg,) = list(element.clauses)
     return compiler.process(_portable_valid_yyyymmdd(arg), **kw)
+
+
+#: Every month and day a year can have, as ``month * 100 + day`` (February 29 included).
+_MONTH_DAYS = ", ".join(
+    str(month * 100 + day)
+    for month in range(1, 13)
+    for day in range(1, (29 if month == 2 else _DAYS_IN_MONTH[month]) + 1)
+)
+
+
+@compiles(valid_yyyymmdd, "postgresql")
+def _valid_pg(element: valid_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
+    """The month and day looked up among the real ones (see the module's docstring).
+
+    The credit month's expression over the 13.9 million staged postings at 100,000 offenders,
+    one process, no JIT: 21.8 s with the arithmetic test and ``to_date``, 18.8 s with this
+    lookup and ``to_date`` (both within one run, the same rows); ``to_date`` of the value
+    alone 5.2 s against 4.1 s for the cast (:func:`_to_date_pg`). The ledger's working table
+    (parallel ``CREATE TABLE ... AS``) in whole transforms, old and new in turn twice: 46.6 and
+    47.9 s against 43.7 and 43.7 s; the transforms 132.3 and 132.3 s against 131.8 and 130.5 s."""
+    (arg,) = list(element.clauses)
+    number = _int(arg)
+    year = number // 10000
+    month_day = number % 10000
+    leap = sa.or_(sa.and_(year % 4 == 0, year % 100 != 0), year % 400 == 0)
+    real = sa.and_(
+        month_day.op("IN")(sa.literal_column(f"({_MONTH_DAYS})")),
+        number >= 10000,
+        sa.or_(month_day != 229, leap),
+    )
+    # The outer CASE keeps the cast away from text that is not eight digits.
+    shape = sa.and_(sa.func.length(arg) == 8, all_digits(arg))
+    return compiler.process(sa.case((shape, real), else_=sa.false()), **kw)
 
 
 @compiles(valid_yyyymmdd, "sqlite")

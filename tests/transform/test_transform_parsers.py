@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from transform import sqlfuncs
 from transform.sqlfuncs import (
     all_digits,
     parse_int,
@@ -48,6 +49,13 @@ def _samples() -> list[str]:
         "20030015",
         "20031315",
         "20032815",
+        # February 29 in years 0, 4, 100 and 400: only years 4 and 400 are leap years.
+        "00000229",
+        "00040229",
+        "01000229",
+        "04000229",
+        "99991231",
+        "99999901",
     ]
     for year in (1900, 1996, 2000, 2003, 2004, 2100, 2400):
         for month in range(1, 13):
@@ -55,19 +63,21 @@ def _samples() -> list[str]:
     return out
 
 
-def test_calendar_validity_in_sql_matches_python(staging: sa.Engine) -> None:
+@pytest.mark.parametrize("test", ["engine", "portable"])
+def test_calendar_validity_in_sql_matches_python(staging: sa.Engine, test: str) -> None:
+    """The engine's own test (a registered parser on SQLite, a lookup of the month and day on
+    PostgreSQL), and the arithmetic one any other engine gets, run on each engine."""
     meta = sa.MetaData()
     t = sa.Table("samples", meta, sa.Column("v", sa.Text))
     samples = _samples()
+    is_valid = valid_yyyymmdd if test == "engine" else sqlfuncs._portable_valid_yyyymmdd
     with staging.begin() as conn:
         meta.create_all(conn)
         conn.execute(t.insert(), [{"v": s} for s in samples])
-        valid = sa.case((valid_yyyymmdd(t.c.v), 1), else_=0)
+        valid = sa.case((is_valid(t.c.v), 1), else_=0)
         found = {v: bool(ok) for v, ok in conn.execute(sa.select(t.c.v, valid))}
         dates = dict(
-            conn.execute(
-                sa.select(t.c.v, yyyymmdd_to_date(t.c.v)).where(valid_yyyymmdd(t.c.v))
-            ).all()
+            conn.execute(sa.select(t.c.v, yyyymmdd_to_date(t.c.v)).where(is_valid(t.c.v))).all()
         )
     wrong = [s for s in samples if found[s] != _python_valid(s)]
     assert not wrong, f"SQL and Python disagree on {wrong}"
