@@ -20,8 +20,8 @@ from load import migrate
 from load.checksum import Checksums, StagedSide, staged_side
 from load.lineage import HIDDEN, trace, verify_lineage
 from load.loader import load_run
-from load.reconcile import reconcile
-from load.tables import key_columns, load_order, xf_table
+from load.reconcile import _target_source_keys, reconcile
+from load.tables import key_columns, load_order, target_table, xf_table
 
 #: Engine-independent behaviour is proved on SQLite only, to keep the suite fast.
 sqlite_only = pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
@@ -373,3 +373,29 @@ def test_sqlite_shares_the_comparison_out_to_two_threads_and_the_report_is_the_s
         assert threads["lineage"] == {here}
         assert "matched" not in threads
     assert here in threads["rows"]
+
+
+def test_the_lineage_counts_keys_that_differ_in_case_or_padding_apart(
+    target_url: str, loaded: Dataset
+) -> None:
+    """The distinct legacy keys per source table and batch are counted byte by byte on every
+    engine (PostgreSQL counts them under ``COLLATE "C"``): keys that differ only in case or in
+    a trailing space are different legacy rows."""
+    table = target_table("credit_transaction")
+    engine = sa.create_engine(target_url)
+    try:
+        with engine.begin() as conn:
+            keys = [r[0] for r in conn.execute(sa.select(table.c.txn_id).limit(3))]
+            for key, legacy in zip(keys, ("k-1", "K-1", "k-1 "), strict=True):
+                conn.execute(table.update().where(table.c.txn_id == key).values(_source_key=legacy))
+            rows = conn.execute(
+                sa.select(table.c._source_table, table.c._batch, table.c._source_key)
+            ).all()
+        expected: dict[tuple[str, str, str], set[str]] = {}
+        for source_table, batch, key in rows:
+            expected.setdefault((table.name, source_table, batch), set()).add(key)
+        counted = _target_source_keys(engine, [table])
+    finally:
+        engine.dispose()
+    assert counted == {group: len(found) for group, found in expected.items()}
+    assert any({"k-1", "K-1", "k-1 "} <= found for found in expected.values())
