@@ -31,7 +31,8 @@ import sqlalchemy as sa
 
 from cutover.errors import ReconciliationError
 from transform import sqlfuncs as sf
-from transform.worktables import transaction_only, work_table
+from transform.filling import transaction_only
+from transform.worktables import work_table
 
 if TYPE_CHECKING:
     from transform.checker import CompiledProject

@@ -23,12 +23,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from transform.compiler import EType, lit
 from transform.expressions import Where
+from transform.filling import transaction_only
 from transform.hashing import HASH_EXCLUDED, row_hash
 from transform.plan import MappingCompiler
 from transform.problems import Problems, suggest
 from transform.project import DuplicateDef, MappingProject
 from transform.schema import OutputTables, StagedSchema
-from transform.worktables import transaction_only
 
 __all__ = ["DuplicatePlan", "plan_duplicates", "run_duplicates"]
 

@@ -20,6 +20,18 @@ workers' start (``parallel_setup_cost``), so small tables keep one process.
 A column type whose cast could change a value (a text of bounded length truncates under an
 explicit cast, where an insert fails) keeps the plain path.
 
+A table made and dropped inside one transaction (the transform's working tables, marked by
+:func:`transaction_only`) is made ``UNLOGGED`` on PostgreSQL, by ``CREATE TABLE`` and by
+``CREATE TABLE ... AS`` alike: its rows are not written to the write-ahead log, which a crash
+would replay only to restore a table the rolled-back transaction drops anyway. Parallel workers
+still read an unlogged table, which they cannot do with a temporary one. Measured at 100,000
+offenders (the ledger's 13.9 million staged rows, a ``CREATE TABLE ... AS`` of their ten
+trimmed columns, two runs each): 12.5 and 12.5 s logged against 12.1 and 10.6 s unlogged; an
+index on the result 5.0 against 4.4 s. Whole PostgreSQL transforms at that size, after a
+warm-up, old and new in turn twice: 135.4 and 137.6 s against 133.2 and 133.5 s (on a server
+that neither syncs nor writes full pages to its log; one that does writes more for every
+logged row).
+
 SQLite runs every statement in one process: a large fill there is split across worker processes
 by :mod:`transform.splitting`, when it applies.
 """
@@ -31,13 +43,38 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.compiler import DDLCompiler, SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from transform.splitting import Parts, fill_in_parts
-from transform.worktables import unlogged
 
-__all__ = ["recreate_filled"]
+__all__ = ["recreate_filled", "transaction_only"]
+
+#: ``Table.info`` key of a table dropped by the transaction that makes it.
+_TRANSACTION_ONLY = "cutover_transaction_only"
+
+
+def transaction_only(table: sa.Table) -> sa.Table:
+    """Mark ``table`` as made and dropped within one transaction: PostgreSQL makes it
+    ``UNLOGGED`` (see the module's docstring)."""
+    table.info[_TRANSACTION_ONLY] = True
+    return table
+
+
+def _unlogged(table: sa.Table, dialect: sa.Dialect) -> bool:
+    return dialect.name == "postgresql" and bool(table.info.get(_TRANSACTION_ONLY))
+
+
+@compiles(CreateTable, "postgresql")
+def _create_table_pg(element: CreateTable, compiler: DDLCompiler, **kw: Any) -> str:
+    """PostgreSQL's own ``CREATE TABLE``, which says ``UNLOGGED`` for a marked table: the
+    dialect has no table option for it, and a table prefix would say it on every engine."""
+    text: str = compiler.visit_create_table(element, **kw)  # type: ignore[no-untyped-call]
+    if not _unlogged(element.element, compiler.dialect):
+        return text
+    head, found, rest = text.partition("CREATE TABLE ")
+    return f"{head}CREATE UNLOGGED TABLE {rest}" if found else text
 
 
 class _CreateTableAs(sa.sql.expression.Executable, ClauseElement):
@@ -53,7 +90,7 @@ class _CreateTableAs(sa.sql.expression.Executable, ClauseElement):
 @compiles(_CreateTableAs)
 def _compile_create_table_as(element: _CreateTableAs, compiler: SQLCompiler, **kw: Any) -> str:
     name = compiler.preparer.format_table(element.table)
-    kind = "UNLOGGED TABLE" if unlogged(element.table, compiler.dialect) else "TABLE"
+    kind = "UNLOGGED TABLE" if _unlogged(element.table, compiler.dialect) else "TABLE"
     return f"CREATE {kind} {name} AS {compiler.process(element.select, **kw)}"
 
 

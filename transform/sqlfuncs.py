@@ -240,6 +240,7 @@ def _valid_pg(element: valid_yyyymmdd, compiler: SQLCompiler, **kw: Any) -> str:
     month_day = number % 10000
     leap = sa.or_(sa.and_(year % 4 == 0, year % 100 != 0), year % 400 == 0)
     real = sa.and_(
+        # Written into the statement, not bound: PostgreSQL hashes a list of constants once.
         month_day.op("IN")(sa.literal_column(f"({_MONTH_DAYS})")),
         number >= 10000,
         sa.or_(month_day != 229, leap),

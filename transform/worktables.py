@@ -9,16 +9,8 @@ calls registered Python functions: it holds the Python pass's output per row, th
 values (``f_<j>``) and a function failure if any. Both are dropped at the end of the table's
 transaction, as are the tables of positions beside them (``_flagged``, ``_hits``).
 
-None of them outlives the transaction that makes it, so on PostgreSQL they are made
-``UNLOGGED``: their rows are not written to the write-ahead log, which a crash would replay
-only to restore tables the rolled-back transaction drops anyway (:func:`transaction_only`
-marks them, the ``CREATE TABLE`` statements read the mark). Parallel workers still read an
-unlogged table, which they cannot do with a temporary one. Measured at 100,000 offenders (the
-ledger's 13.9 million staged rows, a ``CREATE TABLE ... AS`` of their ten trimmed columns, two
-runs each): 12.5 and 12.5 s logged against 12.1 and 10.6 s unlogged; an index on the result
-5.0 against 4.4 s. Whole PostgreSQL transforms at that size, after a warm-up, old and new in
-turn twice: 135.4 and 137.6 s against 133.2 and 133.5 s (on a server that neither syncs nor
-writes full pages to its log; one that does writes more for every logged row).
+None of them outlives the transaction that makes it, so each is marked
+:func:`transform.filling.transaction_only`: on PostgreSQL it is made ``UNLOGGED``.
 """
 
 from __future__ import annotations
@@ -26,9 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.schema import CreateTable
-from sqlalchemy.sql.compiler import DDLCompiler
+
+from transform.filling import transaction_only
 
 if TYPE_CHECKING:
     from transform.checker import CompiledProject
@@ -40,33 +31,8 @@ __all__ = [
     "hits_table",
     "passed",
     "result_table",
-    "transaction_only",
-    "unlogged",
     "work_table",
 ]
-
-#: ``Table.info`` key of a table dropped by the transaction that makes it.
-_TRANSACTION_ONLY = "cutover_transaction_only"
-
-
-def transaction_only(table: sa.Table) -> sa.Table:
-    """Mark ``table`` as made and dropped within one transaction (see the module docstring)."""
-    table.info[_TRANSACTION_ONLY] = True
-    return table
-
-
-def unlogged(table: sa.Table, dialect: sa.Dialect) -> bool:
-    """Whether ``table`` is made ``UNLOGGED`` on ``dialect``."""
-    return dialect.name == "postgresql" and bool(table.info.get(_TRANSACTION_ONLY))
-
-
-@compiles(CreateTable, "postgresql")
-def _create_table_pg(element: CreateTable, compiler: DDLCompiler, **kw: Any) -> str:
-    text: str = compiler.visit_create_table(element, **kw)  # type: ignore[no-untyped-call]
-    if not unlogged(element.element, compiler.dialect):
-        return text
-    head, found, rest = text.partition("CREATE TABLE ")
-    return f"{head}CREATE UNLOGGED TABLE {rest}" if found else text
 
 
 def work_table(plan: TablePlan, compiled: CompiledProject | None = None) -> sa.Table:

@@ -14,8 +14,7 @@ from test_transform_row_hash import COLUMNS, MAPPING, PROJECT, ROWS, TARGET
 from transform_helpers import stage
 
 from transform import filling, load_project, run_transform
-from transform.filling import recreate_filled
-from transform.worktables import transaction_only
+from transform.filling import recreate_filled, transaction_only
 
 
 def _table(meta: sa.MetaData, name: str, text: sa.types.TypeEngine[Any] | None = None) -> sa.Table:
